@@ -1,0 +1,240 @@
+"""The Explorer: controls, a live dashboard and a training loop that never blocks the page.
+
+Training runs as an asyncio task on the kernel's event loop, in chunks of about
+``TRAIN_BUDGET`` seconds, each followed by one blitted frame and a short sleep so that widget
+events (a slider moved, pause pressed) are handled between chunks. A control change cancels the
+running task and starts a new one on the new setting: there is never more than one run.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+from matplotlib.figure import Figure
+
+from initviz.app.controls import Controls
+from initviz.core.training import Config, Trainer
+from initviz.plots.dashboard import Dashboard
+
+TRAIN_BUDGET = 0.030  # seconds of training per frame
+FRAME_INTERVAL = 0.050  # at most 20 frames per second
+MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
+FIGSIZE = (12.5, 6.6)
+DPI = 72
+
+STATUS_TEXT = {
+    "ready": "ready: press ▶ to train",
+    "training": "training",
+    "converged": "converged: the loss has settled",
+    "diverged": "diverged at epoch {diverged_epoch}: activations or gradients overflowed",
+    "vanishing": "vanishing gradients: the first layers barely learn",
+}
+
+
+def make_canvas(figure: Figure):
+    """An ipympl canvas for ``figure``, created without pyplot (no global figure registry)."""
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    canvas = Canvas(figure)
+    FigureManager(canvas, 0)
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.toolbar_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    return canvas
+
+
+class Explorer:
+    """Pick an initializer, its scale, the activation, depth, width, data and optimizer; watch.
+
+    ``Explorer()`` as the last line of a notebook cell shows the app. ``explorer.config``,
+    ``explorer.trainer`` and ``explorer.run(epochs)`` (synchronous) are for scripts and tests.
+    """
+
+    def __init__(self, config: Config | None = None, *, max_epochs: int = MAX_EPOCHS,
+                 **overrides: Any) -> None:
+        config = config or Config()
+        if overrides:
+            config = config.replace(**overrides)
+        self.trainer = Trainer(config)
+        self.max_epochs = max_epochs
+        self.errors = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
+        self.errors.add_class("initviz-errors")
+        self.controls = Controls(config)
+        self.controls.on_change(self._guard(self._apply))
+
+        self.play_button = W.ToggleButton(value=False, description="play", icon="play",
+                                          tooltip="train / pause", layout=W.Layout(width="90px"))
+        self.step_button = W.Button(description="step", icon="step-forward",
+                                    tooltip="one epoch", layout=W.Layout(width="80px"))
+        self.reset_button = W.Button(description="reset", icon="undo",
+                                     tooltip="draw the weights again", layout=W.Layout(width="80px"))
+        self.epoch_label = W.HTML()
+        self.status_label = W.HTML()
+        for widget, name in ((self.play_button, "play"), (self.step_button, "step"),
+                             (self.reset_button, "reset"), (self.epoch_label, "epoch"),
+                             (self.status_label, "status")):
+            widget.add_class(f"initviz-{name}")
+        self.play_button.observe(self._guard(self._on_play), names="value")
+        self.step_button.on_click(self._guard(lambda _: self.run(1)))
+        self.reset_button.on_click(self._guard(lambda _: self._apply(self.config)))
+
+        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
+        self.canvas = make_canvas(self.figure)
+        self.dashboard = Dashboard(self.figure, self.trainer)
+        self._task: asyncio.Task | None = None
+        self._loop = _running_loop()
+        self._loop_thread = threading.current_thread()
+        self.frames = 0
+        self.render()
+
+        header = W.HBox([self.play_button, self.step_button, self.reset_button,
+                         self.epoch_label, self.status_label],
+                        layout=W.Layout(align_items="center", gap="8px"))
+        body = W.HBox([self.controls.panel(), self.canvas])
+        self.widget = W.VBox([header, body, self.errors])
+        self.widget.add_class("initviz-app")
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.trainer.config
+
+    @property
+    def playing(self) -> bool:
+        return self.play_button.value
+
+    def run(self, epochs: int) -> Explorer:
+        """Train ``epochs`` epochs now (blocking) and redraw once."""
+        self.trainer.step(epochs)
+        self.render()
+        return self
+
+    def set_config(self, config: Config | None = None, **changes: Any) -> None:
+        """Show and apply a new setting (as if the controls had been moved)."""
+        config = (config or self.config).replace(**changes) if changes else (config or self.config)
+        self.controls.show(config)
+        self._apply(config)
+
+    def play(self) -> None:
+        self.play_button.value = True
+
+    def pause(self) -> None:
+        self.play_button.value = False
+
+    def render(self) -> None:
+        """Push one frame: blitted unless an axis had to change."""
+        self.dashboard.update(self.dashboard.frame(self.trainer))
+        self.frames += 1
+        self._show_status()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _apply(self, config: Config) -> None:
+        """Re-initialise on ``config``; keep playing on the new setting if we were playing."""
+        self._cancel()
+        self.trainer.reset(config)
+        self.dashboard.rebuild(self.trainer)
+        self.render()
+        if self.playing:
+            self._start()
+
+    def _on_play(self, change) -> None:
+        if change["new"]:
+            if self.trainer.diverged or self.trainer.epoch >= self.max_epochs:
+                self._apply(self.config)
+            self.play_button.icon, self.play_button.description = "pause", "pause"
+            self._start()
+        else:
+            self.play_button.icon, self.play_button.description = "play", "play"
+            self._cancel()
+            self._show_status()
+
+    def _start(self) -> None:
+        self._cancel()
+        loop = self._loop or _running_loop()
+        if loop is None:
+            return  # no event loop (plain script): use run()
+        self._task = loop.create_task(self._train_loop())
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+    async def _train_loop(self) -> None:
+        trainer = self.trainer
+        try:
+            while True:
+                start = time.perf_counter()
+                while time.perf_counter() - start < TRAIN_BUDGET and trainer.epoch < self.max_epochs:
+                    if not trainer.step(1):
+                        break
+                self.render()
+                if trainer.diverged or trainer.epoch >= self.max_epochs or trainer.status == "converged":
+                    self.play_button.value = False
+                    return
+                elapsed = time.perf_counter() - start
+                await asyncio.sleep(max(0.005, FRAME_INTERVAL - elapsed))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._report()
+            self.play_button.value = False
+
+    def _show_status(self) -> None:
+        trainer = self.trainer
+        status = trainer.status
+        text = STATUS_TEXT[status].format(diverged_epoch=trainer.diverged_epoch)
+        if status == "training" and not self.playing:
+            text = "paused"
+        color = {"diverged": "#c0392b", "vanishing": "#d35400", "converged": "#1e8449"}.get(status, "#333")
+        loss = trainer.history.last("loss")
+        loss_text = f" · loss {loss:.4g}" if loss == loss else ""
+        self.epoch_label.value = f"<b>epoch {trainer.epoch}</b>{loss_text}"
+        self.status_label.value = f"<span style='color:{color}'>{text}</span>"
+
+    def _guard(self, callback: Callable) -> Callable:
+        """Run a widget callback on the kernel's loop; show any exception in the Output widget."""
+        def guarded(*args: Any) -> None:
+            def call() -> None:
+                try:
+                    callback(*args)
+                except Exception:
+                    self._report()
+
+            loop = self._loop
+            if loop is not None and loop.is_running() and threading.current_thread() is not self._loop_thread:
+                loop.call_soon_threadsafe(call)
+            else:
+                call()
+        return guarded
+
+    def _report(self) -> None:
+        text = traceback.format_exc()
+        self.errors.append_stderr(text)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    try:
+        import IPython
+
+        if IPython.get_ipython() is not None:
+            return asyncio.get_event_loop()
+    except Exception:
+        pass
+    return None

@@ -1,0 +1,104 @@
+"""Optimizers that update a list of parameter arrays in place.
+
+Each ``step(params, grads)`` applies one update and returns the update arrays it added, so the
+trainer can report the update:data ratio (Karpathy's makemore part 3 diagnostic).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from initviz.core._registry import check_finite, lookup
+
+
+class SGD:
+    """Plain gradient descent: w <- w - lr * g. The setting of He et al. (2015), fig. 3."""
+
+    def __init__(self, learning_rate: float = 0.01) -> None:
+        self.learning_rate = learning_rate
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        updates = []
+        for p, g in zip(params, grads):
+            update = g * -self.learning_rate
+            p += update
+            updates.append(update)
+        return updates
+
+
+class Momentum:
+    """Heavy-ball momentum (Keras SGD(momentum=0.9)): v <- m v - lr g;  w <- w + v."""
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9) -> None:
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self._velocity: list[np.ndarray] | None = None
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if self._velocity is None:
+            self._velocity = [np.zeros_like(p) for p in params]
+        for p, g, v in zip(params, grads, self._velocity):
+            v *= self.momentum
+            v -= self.learning_rate * g
+            p += v
+        return self._velocity
+
+
+class Adam:
+    """Adam with Keras defaults (beta_1 0.9, beta_2 0.999, epsilon 1e-7).
+
+    m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr_t m / (sqrt(v) + eps),
+    lr_t = lr sqrt(1 - b2^t) / (1 - b1^t). Adam rescales each weight's step, which hides a
+    bad initial scale for a while; SGD shows it plainly.
+    """
+
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7) -> None:
+        self.learning_rate = learning_rate
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._m: list[np.ndarray] | None = None
+        self._v: list[np.ndarray] = []
+        self._t = 0
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if self._m is None:
+            self._m = [np.zeros_like(p) for p in params]
+            self._v = [np.zeros_like(p) for p in params]
+        self._t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        lr_t = self.learning_rate * np.sqrt(1 - b2**self._t) / (1 - b1**self._t)
+        updates = []
+        for p, g, m, v in zip(params, grads, self._m, self._v):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            update = m / (np.sqrt(v) + self.epsilon)
+            update *= -lr_t
+            p += update
+            updates.append(update)
+        return updates
+
+
+Optimizer = SGD | Momentum | Adam
+
+_OPTIMIZERS: dict[str, Callable[[float], Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "adam": Adam,
+}
+
+
+def names() -> list[str]:
+    """Every optimizer name ``get`` accepts."""
+    return list(_OPTIMIZERS)
+
+
+def get(name: str, learning_rate: float) -> Optimizer:
+    """A fresh optimizer by name (``sgd``, ``momentum`` or ``adam``)."""
+    factory = lookup(_OPTIMIZERS, "optimizer", name)
+    learning_rate = check_finite("learning_rate", learning_rate)
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    return factory(learning_rate)

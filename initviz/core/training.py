@@ -1,0 +1,410 @@
+"""Config, Trainer and History: train a Network on a toy dataset and record what each layer does.
+
+The Trainer is the model behind the widget (no widget code here): the Explorer links controls to
+a ``Config`` and calls ``Trainer.step`` in chunks; course notebooks script the same calls.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import numpy as np
+
+from initviz.core import activations, datasets, initializers, optimizers
+from initviz.core._registry import check_finite, unknown_name_error
+from initviz.core.network import Network
+from initviz.core.stats import (
+    GRADIENT_BINS,
+    Bins,
+    activation_bins,
+    frobenius,
+    mean_std,
+    symmetric_bins,
+)
+
+MAX_DEPTH = 50
+MAX_WIDTH = 512
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a run. Frozen, validated, and round-trips through a URL query.
+
+    >>> Config(initializer="he_normal", activation="relu", depth=12).to_query()
+    'activation=relu&depth=12&initializer=he_normal'
+    """
+
+    dataset: str = "moons"
+    n_samples: int = 300
+    noise: float = 0.2
+    depth: int = 6
+    width: int = 32
+    activation: str = "tanh"
+    initializer: str = "glorot_uniform"
+    scale: float = 1.0
+    bias_initializer: str = "zeros"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    batch_size: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name, choices in (("dataset", datasets.names()), ("activation", activations.names()),
+                              ("initializer", initializers.names()),
+                              ("bias_initializer", initializers.names()),
+                              ("optimizer", optimizers.names())):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value.lower() not in choices:
+                raise unknown_name_error(name, value, choices)
+            object.__setattr__(self, name, value.lower())
+        _check_int("n_samples", self.n_samples, 4, 100_000)
+        _check_int("depth", self.depth, 1, MAX_DEPTH)
+        _check_int("width", self.width, 1, MAX_WIDTH)
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        if self.batch_size is not None:
+            _check_int("batch_size", self.batch_size, 1, 100_000)
+        noise = check_finite("noise", self.noise)
+        if noise < 0:
+            raise ValueError(f"noise must be >= 0, got {self.noise!r}")
+        scale = check_finite("scale", self.scale)
+        if scale < 0:
+            raise ValueError(f"scale must be a finite number >= 0, got {self.scale!r}")
+        learning_rate = check_finite("learning_rate", self.learning_rate)
+        if learning_rate <= 0:
+            raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
+        object.__setattr__(self, "noise", noise)
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "learning_rate", learning_rate)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated like the original)."""
+        unknown = set(changes) - set(self.field_names())
+        if unknown:
+            raise ValueError(f"unknown Config field(s) {sorted(unknown)}; valid: {', '.join(self.field_names())}")
+        return dataclasses.replace(self, **changes)
+
+    @staticmethod
+    def field_names() -> list[str]:
+        return [f.name for f in dataclasses.fields(Config)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        unknown = set(values) - set(cls.field_names())
+        if unknown:
+            raise ValueError(f"unknown Config field(s) {sorted(unknown)}; valid: {', '.join(cls.field_names())}")
+        return cls(**values)
+
+    def to_query(self) -> str:
+        """The fields that differ from the defaults, as a URL query string (sorted keys)."""
+        default = Config()
+        changed = {k: v for k, v in self.to_dict().items() if getattr(default, k) != v}
+        return urlencode({k: "none" if v is None else _format(v) for k, v in sorted(changed.items())})
+
+    @classmethod
+    def from_query(cls, query: str) -> Config:
+        """Parse ``to_query``'s output (a leading '?' is fine). Unknown or malformed keys raise."""
+        pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True, strict_parsing=bool(query.lstrip("?")))
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, text in pairs:
+            if key not in types:
+                raise ValueError(f"unknown query key {key!r}; valid: {', '.join(types)}")
+            values[key] = _parse(key, text, str(types[key]))
+        return cls(**values)
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be from {lo} to {hi}, got {value!r}")
+
+
+def _format(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _parse(key: str, text: str, type_name: str) -> Any:
+    try:
+        if type_name == "str":
+            return text
+        if type_name == "float":
+            return float(text)
+        if text.lower() == "none" and "None" in type_name:
+            return None
+        return int(text)
+    except ValueError:
+        raise ValueError(f"malformed value for {key!r}: {text!r} (expected {type_name})") from None
+
+
+PER_EPOCH = ("loss", "test_loss", "accuracy")
+PER_LAYER = ("grad_norm", "weight_std", "update_ratio")  # every layer, output included
+PER_HIDDEN = ("activation_mean", "activation_std", "saturation", "dead_fraction")  # hidden layers
+
+
+@dataclass
+class Snapshot:
+    """Fixed-bin histograms of every layer at one epoch: ``counts[kind]`` is (layers, bins)."""
+
+    epoch: int
+    counts: dict[str, np.ndarray]
+    bins: dict[str, Bins]
+
+
+class History:
+    """Per-epoch records with bounded memory.
+
+    Records every ``stride`` epochs; when ``capacity`` records are held, every other one is dropped
+    and the stride doubles, so a 20,000-epoch run keeps at most ``capacity`` rows. Snapshots
+    (histograms, for replay) are thinned the same way.
+    """
+
+    def __init__(self, n_layers: int, capacity: int = 2048, snapshot_capacity: int = 128,
+                 snapshot_stride: int = 10) -> None:
+        self.capacity = capacity
+        self.stride = 1
+        self._n = 0
+        self._epochs = np.zeros(capacity, dtype=np.int64)
+        self._per_epoch = {k: np.full(capacity, np.nan) for k in PER_EPOCH}
+        self._per_layer = {k: np.full((capacity, n_layers), np.nan) for k in PER_LAYER}
+        self._per_hidden = {k: np.full((capacity, n_layers - 1), np.nan) for k in PER_HIDDEN}
+        self.snapshots: list[Snapshot] = []
+        self.snapshot_capacity = snapshot_capacity
+        self.snapshot_stride = snapshot_stride
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return self._epochs[: self._n]
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        for table in ("_per_epoch", "_per_layer", "_per_hidden"):
+            values = self.__dict__.get(table, {})
+            if name in values:
+                return values[name][: self.__dict__["_n"]]
+        raise AttributeError(f"History has no statistic {name!r}; see initviz.core.training.PER_*")
+
+    def wants(self, epoch: int) -> bool:
+        return epoch % self.stride == 0
+
+    def record(self, epoch: int, values: dict[str, Any]) -> None:
+        if self._n == self.capacity:
+            self._thin()
+            if not self.wants(epoch):
+                return
+        i = self._n
+        self._epochs[i] = epoch
+        for table in (self._per_epoch, self._per_layer, self._per_hidden):
+            for k, column in table.items():
+                column[i] = values.get(k, np.nan)
+        self._n += 1
+
+    def _thin(self) -> None:
+        self.stride *= 2
+        keep = np.flatnonzero(self._epochs[: self._n] % self.stride == 0)
+        n = len(keep)
+        self._epochs[:n] = self._epochs[keep]
+        for table in (self._per_epoch, self._per_layer, self._per_hidden):
+            for column in table.values():
+                column[:n] = column[keep]
+                column[n:] = np.nan
+        self._n = n
+
+    def wants_snapshot(self, epoch: int) -> bool:
+        return epoch % self.snapshot_stride == 0
+
+    def add_snapshot(self, snapshot: Snapshot) -> None:
+        if len(self.snapshots) >= self.snapshot_capacity:
+            self.snapshot_stride *= 2
+            self.snapshots = [s for s in self.snapshots if s.epoch % self.snapshot_stride == 0]
+        self.snapshots.append(snapshot)
+
+    def last(self, name: str) -> Any:
+        """The latest recorded value of a statistic (NaN when nothing is recorded yet)."""
+        values = getattr(self, name)
+        return values[-1] if len(values) else np.nan
+
+
+STATUSES = ("ready", "training", "converged", "diverged", "vanishing")
+
+
+class Trainer:
+    """Trains ``Network`` on ``config``'s dataset and records ``history``.
+
+    ``step(n)`` trains n epochs. When the loss or a gradient stops being finite the run stops:
+    ``diverged`` is set, ``diverged_epoch`` says when, the weights keep their last finite values,
+    and no NumPy warning escapes.
+    """
+
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
+        config = config or Config()
+        self.config = config.replace(**overrides) if overrides else config
+        self.reset()
+
+    # -- set-up ---------------------------------------------------------------------------
+    def reset(self, config: Config | None = None) -> None:
+        """Re-draw the network (same seed -> same weights) and clear the history."""
+        if config is not None:
+            self.config = config
+        c = self.config
+        data = datasets.make(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
+        self.dataset = data
+        self.train, self.test = datasets.train_test_split(data, test_fraction=0.25, seed=c.seed)
+        self.network = Network(
+            [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
+            activation=c.activation, initializer=c.initializer, scale=c.scale,
+            bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
+        )
+        self.optimizer = optimizers.get(c.optimizer, c.learning_rate)
+        self._rng = np.random.default_rng([c.seed, 1])
+        self.epoch = 0
+        self.diverged = False
+        self.diverged_epoch: int | None = None
+        self.history = History(n_layers=c.depth + 1)
+        with np.errstate(all="ignore"):
+            self.network.forward(self.train.X)
+            self.bins = {
+                "weights": symmetric_bins(self.network.weights),
+                "preactivations": symmetric_bins(self.network.preactivations),
+                "activations": activation_bins(c.activation, self.network.activations),
+                "gradients": GRADIENT_BINS,
+            }
+
+    # -- training -------------------------------------------------------------------------
+    def step(self, n: int = 1) -> int:
+        """Train up to ``n`` epochs; returns how many ran (fewer if the run diverged)."""
+        done = 0
+        with np.errstate(all="ignore"):
+            while done < n and not self.diverged:
+                self._epoch()
+                done += 1
+        return done
+
+    def run(self, epochs: int) -> Trainer:
+        self.step(epochs)
+        return self
+
+    def _batches(self) -> list[np.ndarray | slice]:
+        n = len(self.train.X)
+        size = self.config.batch_size
+        if size is None or size >= n:
+            return [slice(None)]
+        order = self._rng.permutation(n)
+        return [order[i : i + size] for i in range(0, n, size)]
+
+    def _epoch(self) -> None:
+        net, X, y = self.network, self.train.X, self.train.y
+        losses, correct = [], 0
+        record = self.history.wants(self.epoch)
+        for batch in self._batches():
+            Xb, yb = X[batch], y[batch]
+            logits = net.forward(Xb)
+            loss, dlogits = net.loss.value_and_grad(logits, yb)
+            grads = net.backward(Xb, dlogits.astype(net.dtype, copy=False))
+            grad_norms = [frobenius(dW) for dW, _ in grads]
+            if not (math.isfinite(loss) and math.isfinite(sum(grad_norms))):
+                self.diverged = True
+                self.diverged_epoch = self.epoch
+                return
+            losses.append(loss)
+            correct += self._correct(logits, yb)
+            if record:
+                stats = self._layer_stats(grad_norms)
+            updates = self.optimizer.step(net.parameters, [g for pair in grads for g in pair])
+        if record:
+            stats.update(self._update_ratios(updates))
+            stats["loss"] = float(np.mean(losses))
+            stats["accuracy"] = correct / len(y) if self.dataset.task != "regression" else np.nan
+            stats["test_loss"] = float(net.loss.value(net.forward(self.test.X), self.test.y))
+            self.history.record(self.epoch, stats)
+        if self.history.wants_snapshot(self.epoch):
+            self.history.add_snapshot(self.snapshot())
+        self.epoch += 1
+
+    def _correct(self, logits: np.ndarray, y: np.ndarray) -> int:
+        task = self.dataset.task
+        if task == "binary":
+            return int(np.count_nonzero((logits[:, 0] > 0) == (y.reshape(-1) > 0.5)))
+        if task == "multiclass":
+            return int(np.count_nonzero(logits.argmax(axis=1) == y))
+        return 0
+
+    def _layer_stats(self, grad_norms: list[float]) -> dict[str, Any]:
+        net = self.network
+        act = net.activation
+        activation_mean, activation_std, saturation, dead = [], [], [], []
+        for z, a in zip(net.preactivations, net.activations):
+            mean, std = mean_std(a)
+            activation_mean.append(mean)
+            activation_std.append(std)
+            saturated = act.saturated(a)
+            saturation.append(np.nan if saturated is None else np.count_nonzero(saturated) / a.size)
+            inactive = act.dead(z)
+            dead.append(np.nan if inactive is None else float(np.mean(inactive.all(axis=0))))
+        return {
+            "grad_norm": grad_norms,
+            "weight_std": [mean_std(W)[1] for W in net.weights],
+            "activation_mean": activation_mean,
+            "activation_std": activation_std,
+            "saturation": saturation,
+            "dead_fraction": dead,
+        }
+
+    def _update_ratios(self, updates: list[np.ndarray]) -> dict[str, Any]:
+        ratios = []
+        for W, update in zip(self.network.weights, updates[::2]):
+            w_std, u_std = mean_std(W)[1], mean_std(update)[1]
+            ratios.append(math.log10(u_std / w_std) if u_std > 0 and w_std > 0 else np.nan)
+        return {"update_ratio": ratios}
+
+    # -- views for the dashboard ----------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """Histograms of the current weights, activations and last gradients, fixed bins."""
+        net = self.network
+        with np.errstate(all="ignore"):
+            logits = net.forward(self.train.X)
+            _, dlogits = net.loss.value_and_grad(logits, self.train.y)
+            grads = net.backward(self.train.X, dlogits.astype(net.dtype, copy=False))
+        arrays = {
+            "weights": net.weights,
+            "preactivations": net.preactivations,
+            "activations": net.activations,
+            "gradients": [dW for dW, _ in grads],
+        }
+        counts = {kind: self.bins[kind].counts(values) for kind, values in arrays.items()}
+        return Snapshot(self.epoch, counts, dict(self.bins))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The loss's prediction (probabilities or values) for inputs X."""
+        with np.errstate(all="ignore"):
+            return self.network.loss.predict(self.network.forward(X))
+
+    @property
+    def status(self) -> str:
+        """One of STATUSES, what the dashboard's status line says."""
+        if self.diverged:
+            return "diverged"
+        if self.epoch == 0:
+            return "ready"
+        grad = self.history.grad_norm
+        if len(grad):
+            first, last = grad[-1, 0], grad[-1, -1]
+            if first < 1e-8 or (last > 0 and first / last < 1e-4):
+                return "vanishing"
+        loss = self.history.loss
+        if len(loss) and loss[-1] < 1e-3:
+            return "converged"
+        epochs = self.history.epochs
+        if len(loss) >= 20 and epochs[-1] >= 200:
+            recent = loss[epochs >= epochs[-1] - 100]
+            if recent.max() - recent.min() < 1e-4 * max(1.0, abs(recent[-1])):
+                return "converged"
+        return "training"

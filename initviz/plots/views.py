@@ -1,0 +1,318 @@
+"""One View per dashboard panel. Each builds its artists once; ``update`` only changes their data.
+
+``update(frame)`` returns True when the panel's axes limits had to change (a full redraw is then
+needed); otherwise the Dashboard blits just the animated artists over a cached background.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+
+from initviz.core.stats import Bins
+from initviz.core.training import History, Snapshot
+
+LAYER_CMAP = "viridis"
+ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn at this floor
+MAX_ROWS = 10  # ridgeline rows; deeper networks show evenly spaced layers
+
+
+@dataclass
+class Frame:
+    """What the dashboard shows at one moment: the run's history up to ``epoch`` and histograms."""
+
+    epoch: int
+    history: History
+    snapshot: Snapshot
+    task: str = "binary"
+    boundary: np.ndarray | None = None  # prediction grid (classification) or curve (regression)
+    activation: str = "tanh"
+
+
+def shown_layers(n_layers: int, max_rows: int = MAX_ROWS) -> np.ndarray:
+    """Indices of the layers drawn as ridgeline rows: all of them, or an even spread incl. ends."""
+    if n_layers <= max_rows:
+        return np.arange(n_layers)
+    return np.unique(np.round(np.linspace(0, n_layers - 1, max_rows)).astype(int))
+
+
+def layer_colors(n: int) -> np.ndarray:
+    from matplotlib import colormaps
+
+    return colormaps[LAYER_CMAP](np.linspace(0.0, 0.9, max(n, 1)))
+
+
+class View:
+    """Base class: ``artists`` are the animated artists the Dashboard blits each frame."""
+
+    title = ""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        self.artists: list = []
+        ax.set_title(self.title, fontsize=10, loc="left")
+
+    def animate(self, *artists):
+        for artist in artists:
+            artist.set_animated(True)
+            self.artists.append(artist)
+        return artists[0] if len(artists) == 1 else artists
+
+    def update(self, frame: Frame) -> bool:
+        raise NotImplementedError
+
+
+class LayerHistogramView(View):
+    """Per-layer histograms as a ridgeline: one row per layer, all rows on the same bins.
+
+    Shared bins make spreads comparable across layers: with a bad scale the rows widen (explode)
+    or collapse onto zero (vanish) as depth grows, the picture of Glorot & Bengio (2010), fig. 6.
+    """
+
+    kind = "weights"
+    xlabel = "weight value"
+    annotate: bool = False
+    annotate_label = ""
+
+    def __init__(self, ax: Axes, n_layers: int, bins: Bins, layer_offset: int = 1) -> None:
+        self.title = {"weights": "Weights per layer", "activations": "Activations per layer",
+                      "preactivations": "Pre-activations per layer",
+                      "gradients": "Weight gradients per layer"}[self.kind]
+        super().__init__(ax)
+        self.n_layers = n_layers
+        self.rows = shown_layers(n_layers)
+        self.bins = bins
+        centers = 0.5 * (bins.edges[:-1] + bins.edges[1:])
+        self._x = np.repeat(bins.edges, 2)[1:-1]  # step outline x
+        self._centers = centers
+        colors = layer_colors(len(self.rows))
+        self.lines = self.animate(LineCollection([], colors=colors, linewidths=1.4))
+        ax.add_collection(self.lines)
+        ax.set_xlim(bins.lo, bins.hi)
+        ax.set_ylim(-0.2, len(self.rows) + 0.2)
+        ax.set_yticks(np.arange(len(self.rows)) + 0.35)
+        ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=7)
+        ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=8)
+        ax.tick_params(labelsize=7)
+        for row in range(len(self.rows)):
+            ax.axhline(row, color="0.85", lw=0.6, zorder=0)
+        self.bars = None
+        if self.annotate:
+            # one artist for every layer's annotation: a red bar from the right edge, its length
+            # the layer's fraction of saturated (or dead) units
+            self.bars = self.animate(LineCollection([], colors="#c0392b", linewidths=3))
+            ax.add_collection(self.bars)
+            ax.text(1.0, 1.01, self.annotate_label, transform=ax.transAxes, ha="right",
+                    va="bottom", fontsize=7, color="#c0392b")
+
+    def update(self, frame: Frame) -> bool:
+        counts = frame.snapshot.counts[self.kind][self.rows]
+        # square-root heights: a spike (ReLU's exact zeros, a constant init) does not flatten the rest
+        counts = np.sqrt(counts)
+        peak = counts.max(axis=1, keepdims=True)
+        heights = np.divide(counts, peak, out=np.zeros_like(counts), where=peak > 0) * 0.9
+        segments = []
+        for row, h in enumerate(heights):
+            y = np.repeat(h, 2) + row
+            segments.append(np.column_stack([self._x, y]))
+        self.lines.set_segments(segments)
+        if self.bars is not None:
+            fractions = self.annotation(frame)[self.rows]
+            right, span = self.bins.hi, self.bins.hi - self.bins.lo
+            self.bars.set_segments([
+                [(right, row + 0.75), (right - span * 0.3 * f, row + 0.75)]
+                for row, f in enumerate(np.nan_to_num(fractions))
+            ])
+        return False
+
+    def annotation(self, frame: Frame) -> np.ndarray:
+        """Per-layer fractions in [0, 1] drawn as bars (subclasses with ``annotate``)."""
+        raise NotImplementedError
+
+
+class WeightHistogramView(LayerHistogramView):
+    """The drawn kernels, layer by layer: what an initializer *is*."""
+
+    kind = "weights"
+
+
+class ActivationHistogramView(LayerHistogramView):
+    """Hidden activations, layer by layer, with % saturated (tanh/sigmoid) or % dead (ReLU)."""
+
+    kind = "activations"
+    xlabel = "activation value"
+    annotate = True
+    annotate_label = "red bar: % saturated / dead units"
+
+    def annotation(self, frame: Frame) -> np.ndarray:
+        history = frame.history
+        keep = np.flatnonzero(history.epochs <= frame.epoch)
+        if not len(keep):
+            return np.zeros(self.n_layers)
+        saturation = history.saturation[keep[-1]]
+        dead = history.dead_fraction[keep[-1]]
+        return np.where(np.isfinite(saturation), saturation, dead)
+
+
+class GradientHistogramView(LayerHistogramView):
+    """log10 |dL/dW| per layer: vanishing layers sit decades to the left."""
+
+    kind = "gradients"
+
+
+def _log_limits(values: np.ndarray, current: tuple[float, float]) -> tuple[float, float] | None:
+    """New log-axis limits (whole decades) if the finite positive values left the current ones."""
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if current[0] <= lo and hi <= current[1] and hi >= current[1] * 1e-6:
+        return None
+    return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi) + 1e-9)
+
+
+class LossView(View):
+    """Train and test loss per epoch on a log scale."""
+
+    title = "Loss"
+
+    def __init__(self, ax: Axes) -> None:
+        super().__init__(ax)
+        self.train, self.test = self.animate(ax.plot([], [], lw=1.5, label="train")[0],
+                                             ax.plot([], [], lw=1.2, ls="--", label="test")[0])
+        ax.set_yscale("log")
+        ax.set_xlim(0, 100)
+        ax.set_ylim(1e-2, 1e1)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="lower left")
+
+    def update(self, frame: Frame) -> bool:
+        h = frame.history
+        keep = h.epochs <= frame.epoch
+        epochs = h.epochs[keep]
+        self.train.set_data(epochs, h.loss[keep])
+        self.test.set_data(epochs, h.test_loss[keep])
+        relayout = False
+        if len(epochs) and epochs[-1] > self.ax.get_xlim()[1]:
+            self.ax.set_xlim(0, 2 ** math.ceil(math.log2(epochs[-1] + 1)))
+            relayout = True
+        limits = _log_limits(np.concatenate([h.loss[keep], h.test_loss[keep]]), self.ax.get_ylim())
+        if limits:
+            self.ax.set_ylim(*limits)
+            relayout = True
+        return relayout
+
+    def reset(self) -> None:
+        self.ax.set_xlim(0, 100)
+
+
+class GradientNormView(View):
+    """||dL/dW|| per layer now: flat is healthy; a slope means vanishing or exploding gradients."""
+
+    title = "Gradient norm by layer"
+
+    def __init__(self, ax: Axes, n_layers: int) -> None:
+        super().__init__(ax)
+        self.layers = np.arange(1, n_layers + 1)
+        self.line = self.animate(ax.plot([], [], "o-", ms=3, lw=1.2, color="C3")[0])
+        ax.set_yscale("log")
+        ax.set_xlim(0.5, n_layers + 0.5)
+        ax.set_ylim(1e-4, 1e1)
+        ax.set_xlabel("layer (input → output)", fontsize=8)
+        ax.tick_params(labelsize=7)
+
+    def update(self, frame: Frame) -> bool:
+        h = frame.history
+        keep = np.flatnonzero(h.epochs <= frame.epoch)
+        if not len(keep):
+            return False
+        norms = np.maximum(h.grad_norm[keep[-1]], ZERO_GRADIENT)
+        self.line.set_data(self.layers, norms)
+        limits = _log_limits(norms, self.ax.get_ylim())
+        if limits:
+            self.ax.set_ylim(*limits)
+            return True
+        return False
+
+
+class GradientHistoryView(View):
+    """Each layer's gradient norm over the epochs (first layer dark, last layer light)."""
+
+    title = "Gradient norm over training"
+
+    def __init__(self, ax: Axes, n_layers: int) -> None:
+        super().__init__(ax)
+        self.rows = shown_layers(n_layers)
+        self.lines = self.animate(LineCollection([], colors=layer_colors(len(self.rows)), linewidths=1))
+        ax.add_collection(self.lines)
+        ax.set_yscale("log")
+        ax.set_xlim(0, 100)
+        ax.set_ylim(1e-4, 1e1)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=7)
+
+    def update(self, frame: Frame) -> bool:
+        h = frame.history
+        keep = h.epochs <= frame.epoch
+        epochs = h.epochs[keep]
+        if not len(epochs):
+            self.lines.set_segments([])
+            return False
+        norms = np.maximum(h.grad_norm[keep][:, self.rows], ZERO_GRADIENT)
+        self.lines.set_segments([np.column_stack([epochs, norms[:, i]]) for i in range(len(self.rows))])
+        relayout = False
+        if epochs[-1] > self.ax.get_xlim()[1]:
+            self.ax.set_xlim(0, 2 ** math.ceil(math.log2(epochs[-1] + 1)))
+            relayout = True
+        limits = _log_limits(norms.ravel(), self.ax.get_ylim())
+        if limits:
+            self.ax.set_ylim(*limits)
+            relayout = True
+        return relayout
+
+
+class DecisionBoundaryView(View):
+    """The network's prediction over the input plane (classification) or its fitted curve."""
+
+    title = "What the network predicts"
+
+    def __init__(self, ax: Axes, X: np.ndarray, y: np.ndarray, task: str, grid: np.ndarray,
+                 extent: tuple[float, float, float, float] | None = None,
+                 n_classes: int = 2) -> None:
+        super().__init__(ax)
+        self.task = task
+        ax.tick_params(labelsize=7)
+        if task == "regression":
+            ax.scatter(X[:, 0], y.reshape(-1), s=6, color="0.5")
+            self.curve = self.animate(ax.plot([], [], color="C1", lw=2)[0])
+            self.grid_x = grid[:, 0]
+            ax.set_xlim(self.grid_x.min(), self.grid_x.max())
+            span = float(np.ptp(y)) or 1.0
+            ax.set_ylim(float(y.min()) - 0.3 * span, float(y.max()) + 0.3 * span)
+        else:
+            side = int(round(math.sqrt(len(grid))))
+            cmap = "RdBu" if n_classes == 2 else "tab10"
+            vmax = 1.0 if n_classes == 2 else 9
+            self.image = self.animate(ax.imshow(np.full((side, side), 0.5), origin="lower",
+                                                extent=extent, cmap=cmap, vmin=0, vmax=vmax,
+                                                alpha=0.55, aspect="auto", interpolation="bilinear"))
+            ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=0, vmax=vmax, s=7, edgecolors="k",
+                       linewidths=0.3)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            self.side = side
+
+    def update(self, frame: Frame) -> bool:
+        if frame.boundary is None:
+            return False
+        if self.task == "regression":
+            self.curve.set_data(self.grid_x, frame.boundary.reshape(-1))
+        elif frame.boundary.ndim == 2 and frame.boundary.shape[1] > 1:
+            self.image.set_data(frame.boundary.argmax(axis=1).reshape(self.side, self.side))
+        else:
+            self.image.set_data(frame.boundary.reshape(self.side, self.side))
+        return False
