@@ -60,7 +60,10 @@ class Network:
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             kernel = self.kernel_initializer((fan_in, fan_out), rng)
             self.weights.append(np.asarray(kernel * scale, dtype=self.dtype))
-            self.biases.append(np.asarray(self.bias_initializer((fan_out,), rng), dtype=self.dtype))
+            bias_init = self.bias_initializer
+            if bias_init.name == "torch_default":  # PyTorch bounds a bias by its weight's fan_in
+                bias_init = initializers.get("torch_default", fan_in=fan_in)
+            self.biases.append(np.asarray(bias_init((fan_out,), rng), dtype=self.dtype))
         self.preactivations: list[np.ndarray] = []
         self.activations: list[np.ndarray] = []
 

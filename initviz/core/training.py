@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 from initviz.core import activations, datasets, initializers, optimizers
-from initviz.core._registry import check_finite, unknown_name_error
+from initviz.core._registry import check_finite, lookup
 from initviz.core.network import Network
 from initviz.core.stats import (
     GRADIENT_BINS,
@@ -52,14 +52,22 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, choices in (("dataset", datasets.names()), ("activation", activations.names()),
-                              ("initializer", initializers.names()),
-                              ("bias_initializer", initializers.names()),
-                              ("optimizer", optimizers.names())):
+        # names are stored canonical ('HeNormal' and 'he_normal' are the same Config)
+        canonical = {
+            "dataset": lambda v: lookup({n: n for n in datasets.names()}, "dataset", v),
+            "activation": lambda v: activations.get(v).name,
+            "initializer": lambda v: initializers.get(v).name,
+            "bias_initializer": lambda v: initializers.get(v).name,
+            "optimizer": lambda v: lookup({n: n for n in optimizers.names()}, "optimizer", v),
+        }
+        for name, resolve in canonical.items():
             value = getattr(self, name)
-            if not isinstance(value, str) or value.lower() not in choices:
-                raise unknown_name_error(name, value, choices)
-            object.__setattr__(self, name, value.lower())
+            if not isinstance(value, str):
+                raise ValueError(f"{name} must be a name (str), got {value!r}")
+            try:
+                object.__setattr__(self, name, resolve(value))
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
         _check_int("n_samples", self.n_samples, 4, 100_000)
         _check_int("depth", self.depth, 1, MAX_DEPTH)
         _check_int("width", self.width, 1, MAX_WIDTH)
