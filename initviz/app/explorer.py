@@ -11,8 +11,8 @@ import asyncio
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import ipywidgets as W
 from matplotlib.figure import Figure
@@ -34,6 +34,27 @@ STATUS_TEXT = {
     "diverged": "diverged at epoch {diverged_epoch}: activations or gradients overflowed",
     "vanishing": "vanishing gradients: the first layers barely learn",
 }
+
+
+class Feature(Protocol):
+    """A teaching feature shown in its own tab under the dashboard (see initviz.app.features).
+
+    ``factory(explorer) -> Feature``. ``on_reset`` runs after the network was re-drawn for a new
+    setting; ``on_frame`` after every dashboard frame, so it must be cheap (or do nothing).
+    """
+
+    title: str
+    widget: W.Widget
+
+    def on_reset(self) -> None: ...
+
+    def on_frame(self) -> None: ...
+
+
+def default_features() -> list[Callable[[Explorer], Feature]]:
+    from initviz.app.features import FEATURES
+
+    return list(FEATURES)
 
 
 def make_canvas(figure: Figure):
@@ -58,6 +79,7 @@ class Explorer:
     """
 
     def __init__(self, config: Config | None = None, *, max_epochs: int = MAX_EPOCHS,
+                 features: Sequence[Callable[[Explorer], Feature]] | None = None,
                  **overrides: Any) -> None:
         config = config or Config()
         if overrides:
@@ -92,13 +114,21 @@ class Explorer:
         self._loop = _running_loop()
         self._loop_thread = threading.current_thread()
         self.frames = 0
+        self.features: list[Feature] = []
         self.render()
+
+        factories = default_features() if features is None else features
+        self.features = [factory(self) for factory in factories]
+        self.tabs = W.Tab(children=[f.widget for f in self.features],
+                          titles=[f.title for f in self.features])
+        self.tabs.add_class("initviz-tabs")
 
         header = W.HBox([self.play_button, self.step_button, self.reset_button,
                          self.epoch_label, self.status_label],
                         layout=W.Layout(align_items="center", gap="8px"))
         body = W.HBox([self.controls.panel(), self.canvas])
-        self.widget = W.VBox([header, body, self.errors])
+        children = [header, body, self.tabs, self.errors] if self.features else [header, body, self.errors]
+        self.widget = W.VBox(children)
         self.widget.add_class("initviz-app")
 
     # -- public API ---------------------------------------------------------------------------
@@ -133,6 +163,8 @@ class Explorer:
         self.dashboard.update(self.dashboard.frame(self.trainer))
         self.frames += 1
         self._show_status()
+        for feature in self.features:
+            feature.on_frame()
 
     # -- internals ----------------------------------------------------------------------------
     def _apply(self, config: Config) -> None:
@@ -140,6 +172,8 @@ class Explorer:
         self._cancel()
         self.trainer.reset(config)
         self.dashboard.rebuild(self.trainer)
+        for feature in self.features:
+            feature.on_reset()
         self.render()
         if self.playing:
             self._start()

@@ -1,0 +1,8 @@
+"""Teaching features, each a tab under the Explorer's dashboard.
+
+A feature is a class built as ``Feature(explorer)`` with ``title``, ``widget``, ``on_reset()``
+and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them in tab order.
+"""
+from __future__ import annotations
+
+FEATURES: list = []
