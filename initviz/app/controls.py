@@ -6,7 +6,7 @@ The Controls know nothing about training: ``config`` reads the widgets into a va
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import ipywidgets as W
 
@@ -99,6 +99,14 @@ class Controls:
             self.formula.value = initializer_help(config.initializer)
         finally:
             self._holding = False
+
+    def hide(self, names: Sequence[str]) -> None:
+        """Hide these controls (teacher mode: fix what the lesson is not about)."""
+        fields = self.fields()
+        for name in names:
+            fields[name].layout.display = "none"
+        if "initializer" in names:
+            self.formula.layout.display = "none"
 
     def on_change(self, callback: Callable[[Config], None]) -> None:
         self._callbacks.append(callback)

@@ -18,6 +18,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from initviz.app.controls import Controls
+from initviz.app.share import AppOptions, page_query, parse_query
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
 
@@ -78,17 +79,27 @@ class Explorer:
     ``explorer.trainer`` and ``explorer.run(epochs)`` (synchronous) are for scripts and tests.
     """
 
-    def __init__(self, config: Config | None = None, *, max_epochs: int = MAX_EPOCHS,
+    def __init__(self, config: Config | None = None, *, query: str | None = None,
+                 max_epochs: int = MAX_EPOCHS,
                  features: Sequence[Callable[[Explorer], Feature]] | None = None,
                  **overrides: Any) -> None:
+        self.errors = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
+        self.errors.add_class("initviz-errors")
+        # a share link (the Voila page's query string) sets the start unless a config is given
+        self.options = AppOptions()
+        query = page_query() if query is None else query
+        if config is None and query:
+            try:
+                config, self.options = parse_query(query)
+            except ValueError as error:
+                self.errors.append_stderr(f"Ignoring the link's settings: {error}\n")
         config = config or Config()
         if overrides:
             config = config.replace(**overrides)
         self.trainer = Trainer(config)
         self.max_epochs = max_epochs
-        self.errors = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
-        self.errors.add_class("initviz-errors")
         self.controls = Controls(config)
+        self.controls.hide(self.options.hide)
         self.controls.on_change(self._guard(self._apply))
 
         self.play_button = W.ToggleButton(value=False, description="play", icon="play",
@@ -130,6 +141,8 @@ class Explorer:
         children = [header, body, self.tabs, self.errors] if self.features else [header, body, self.errors]
         self.widget = W.VBox(children)
         self.widget.add_class("initviz-app")
+        if self.options.play:
+            self.play()
 
     # -- public API ---------------------------------------------------------------------------
     @property
