@@ -148,22 +148,24 @@ def calculate_gain(nonlinearity: str, param: object = None) -> float:
 # ---------------------------------------------------------------------------------------------
 # Sampling primitives (float32 out, exact bounds)
 # ---------------------------------------------------------------------------------------------
+# The comparisons below are between Python floats on purpose: under NumPy 2 (NEP 50) the
+# expression ``np.float32(x) < x`` casts x to float32 and is always False.
 def _f32_at_least(x: float) -> np.float32:
     """The smallest float32 >= x."""
     f = np.float32(x)
-    return np.nextafter(f, np.float32(np.inf)) if f < x else f
+    return np.nextafter(f, np.float32(np.inf)) if float(f) < x else f
 
 
 def _f32_at_most(x: float) -> np.float32:
     """The largest float32 <= x."""
     f = np.float32(x)
-    return np.nextafter(f, np.float32(-np.inf)) if f > x else f
+    return np.nextafter(f, np.float32(-np.inf)) if float(f) > x else f
 
 
 def _f32_below(x: float) -> np.float32:
     """The largest float32 < x."""
     f = np.float32(x)
-    return np.nextafter(f, np.float32(-np.inf)) if f >= x else f
+    return np.nextafter(f, np.float32(-np.inf)) if float(f) >= x else f
 
 
 def _uniform(shape: tuple[int, ...], rng: np.random.Generator, lo: float, hi: float) -> np.ndarray:
