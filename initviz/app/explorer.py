@@ -17,8 +17,10 @@ from typing import Any, Protocol
 import ipywidgets as W
 from matplotlib.figure import Figure
 
+from initviz.app.canvas import make_canvas
 from initviz.app.controls import Controls
 from initviz.app.share import AppOptions, page_query, parse_query
+from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
 
@@ -58,20 +60,6 @@ def default_features() -> list[Callable[[Explorer], Feature]]:
     return list(FEATURES)
 
 
-def make_canvas(figure: Figure):
-    """An ipympl canvas for ``figure``, created without pyplot (no global figure registry)."""
-    from ipympl.backend_nbagg import Canvas, FigureManager
-
-    canvas = Canvas(figure)
-    FigureManager(canvas, 0)
-    canvas.header_visible = False
-    canvas.footer_visible = False
-    canvas.toolbar_visible = False
-    canvas.resizable = False
-    canvas.capture_scroll = False
-    return canvas
-
-
 class Explorer:
     """Pick an initializer, its scale, the activation, depth, width, data and optimizer; watch.
 
@@ -83,6 +71,7 @@ class Explorer:
                  max_epochs: int = MAX_EPOCHS,
                  features: Sequence[Callable[[Explorer], Feature]] | None = None,
                  **overrides: Any) -> None:
+        limit_blas_threads(1)
         self.errors = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
         self.errors.add_class("initviz-errors")
         # a share link (the Voila page's query string) sets the start unless a config is given

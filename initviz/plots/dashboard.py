@@ -21,7 +21,7 @@ from initviz.plots.views import (
     WeightHistogramView,
 )
 
-GRID_SIDE = 48  # decision-boundary resolution: 48 x 48 predictions per frame
+GRID_SIDE = 40  # decision-boundary resolution: 40 x 40 predictions per frame
 
 
 def input_grid(X: np.ndarray, side: int = GRID_SIDE) -> tuple[np.ndarray, tuple[float, float, float, float]]:

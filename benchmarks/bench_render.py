@@ -1,0 +1,78 @@
+"""Milliseconds per dashboard frame, as the Explorer draws them while training.
+
+    python benchmarks/bench_render.py [--frames 60]
+
+For depth 6 and depth 30 it trains a few epochs between frames and times, side by side in one
+run: the frame's data (histogram snapshot + prediction grid), the Views' updates, and the
+push (a blit, or a full redraw for comparison), on the ipympl canvas the app uses, with the
+front-end's diff-PNG encoding (what each frame costs the kernel in the browser). Target: a frame
+under 40 ms, so 20+ frames per second are possible.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from matplotlib.figure import Figure
+
+from initviz.app.explorer import DPI, FIGSIZE, make_canvas
+from initviz.core.threads import limit_blas_threads
+from initviz.core.training import Config, Trainer
+from initviz.plots.dashboard import Dashboard
+
+SETTINGS = {
+    "depth 6, tanh, glorot_uniform": Config(depth=6),
+    "depth 30, relu, he_normal": Config(depth=30, activation="relu", initializer="he_normal"),
+}
+
+
+def measure(config: Config, frames: int) -> dict[str, float]:
+    trainer = Trainer(config)
+    figure = Figure(figsize=FIGSIZE, dpi=DPI)
+    canvas = make_canvas(figure)
+    canvas.syncing_data_url = False  # as once a browser front-end is connected
+    dashboard = Dashboard(figure, trainer)
+    dashboard.update(dashboard.frame(trainer))
+    times: dict[str, list[float]] = {"data": [], "views": [], "blit": [], "frame": [], "full redraw": []}
+    for i in range(frames):
+        trainer.step(5)
+        t0 = time.perf_counter()
+        frame = dashboard.frame(trainer)
+        t1 = time.perf_counter()
+        relayout = any([view.update(frame) for view in dashboard.views])
+        t2 = time.perf_counter()
+        if relayout:
+            canvas.draw()
+        else:
+            canvas.restore_region(dashboard._background)
+            dashboard._draw_animated()
+            canvas.blit(figure.bbox)
+        t3 = time.perf_counter()
+        if not relayout:
+            times["data"].append(t1 - t0)
+            times["views"].append(t2 - t1)
+            times["blit"].append(t3 - t2)
+            times["frame"].append(t3 - t0)
+        if i % 10 == 0:  # a full redraw beside it, for comparison
+            t4 = time.perf_counter()
+            canvas.draw()
+            times["full redraw"].append(time.perf_counter() - t4)
+    return {k: 1000 * statistics.median(v) for k, v in times.items() if v}
+
+
+def main() -> None:
+    limit_blas_threads(1)  # as the Explorer does
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=60)
+    args = parser.parse_args()
+    print(f"median ms per frame ({args.frames} frames, figure {FIGSIZE[0]}x{FIGSIZE[1]} in at {DPI} dpi)")
+    print(f"{'setting':34s} {'data':>6s} {'views':>6s} {'blit':>6s} {'frame':>6s} {'full redraw':>12s}")
+    for name, config in SETTINGS.items():
+        ms = measure(config, args.frames)
+        print(f"{name:34s} {ms['data']:6.1f} {ms['views']:6.1f} {ms['blit']:6.1f} {ms['frame']:6.1f} "
+              f"{ms['full redraw']:12.1f}")
+
+
+if __name__ == "__main__":
+    main()
