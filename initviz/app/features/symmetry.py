@@ -1,0 +1,72 @@
+"""Symmetry meter tab: how many different hidden units the network has, live while it trains.
+
+With zeros, ones or any constant kernel every unit of a layer starts equal, gets the same
+gradient and stays equal: the meter shows 1 distinct unit of 32 however long the network trains.
+A random initializer gives 32 distinct units and mean cosine near 0.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as W
+from matplotlib.figure import Figure
+
+from initviz.app.canvas import make_canvas
+from initviz.core import symmetry
+from initviz.core.symmetry import SymmetryReport
+from initviz.plots.symmetry_view import SymmetryView
+
+MIN_INTERVAL = 0.5  # seconds between two measurements while training
+COST_FACTOR = 20.0  # ... and at least 20x the last measurement's cost (huge networks)
+FIGSIZE = (8.0, 2.5)
+DPI = 72
+
+
+class SymmetryFeature:
+    """The symmetry meter: bars per hidden layer, updated at most every ``MIN_INTERVAL`` s."""
+
+    title = "Symmetry"
+
+    def __init__(self, explorer) -> None:
+        self.explorer = explorer
+        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
+        self.canvas = make_canvas(self.figure)
+        self.canvas.add_class("initviz-symmetry-figure")
+        self.summary = W.HTML()
+        self.summary.add_class("initviz-symmetry-summary")
+        intro = W.HTML(
+            "<div style='font-size:12px;max-width:640px'>A hidden unit is its column of incoming "
+            "weights plus its bias. Units that start equal get equal gradients and stay equal: "
+            "try <code>zeros</code> or <code>ones</code>, press ▶ and watch the count stay at 1."
+            "</div>")
+        self.widget = W.VBox([intro, self.summary, self.canvas])
+        self.widget.add_class("initviz-symmetry")
+        self.report: SymmetryReport | None = None
+        self.measurements = 0
+        self._due = 0.0
+        self._interval = MIN_INTERVAL
+        config = explorer.config
+        self.view = SymmetryView(self.figure, config.depth, config.width)
+        self.on_reset()
+
+    def on_reset(self) -> None:
+        self.refresh(full=True)
+
+    def on_frame(self) -> None:
+        if time.monotonic() < self._due:
+            return
+        self.refresh()
+
+    def refresh(self, full: bool = False) -> None:
+        """Measure now and push the bars (blitted unless the layout changed or ``full``)."""
+        start = time.perf_counter()
+        report = symmetry.measure(self.explorer.trainer.network)
+        self.report = report
+        self.measurements += 1
+        relayout = self.view.update(report)
+        self.summary.value = (f"<div style='font-size:13px'>{html.escape(report.summary())}</div>")
+        self.view.blitter.push(full=full or relayout)
+        cost = time.perf_counter() - start
+        self._interval = max(MIN_INTERVAL, COST_FACTOR * cost)
+        self._due = time.monotonic() + self._interval
