@@ -3,7 +3,8 @@
 ``?initializer=zeros&activation=tanh&depth=12`` opens the Voila app on that setting (Voila puts
 the page's query string in the kernel's ``QUERY_STRING`` environment variable). App options
 beside the Config fields: ``hide=depth,width`` hides those controls (teacher mode), ``play=1``
-starts training at once.
+starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
+other keys then change that preset: ``?preset=he_relu&depth=30``.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
+from initviz.core import presets
 from initviz.core.training import Config
 
-APP_KEYS = ("hide", "play")
+APP_KEYS = ("hide", "play", "preset")
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,12 @@ class AppOptions:
 
     hide: tuple[str, ...] = field(default_factory=tuple)
     play: bool = False
+    preset: str | None = None  # the link's settings are changes to this preset
 
     def to_pairs(self) -> list[tuple[str, str]]:
         pairs = []
+        if self.preset:
+            pairs.append(("preset", self.preset))
         if self.hide:
             pairs.append(("hide", ",".join(self.hide)))
         if self.play:
@@ -33,24 +38,51 @@ class AppOptions:
 
 
 def parse_query(query: str) -> tuple[Config, AppOptions]:
-    """Split a query string into a Config and AppOptions; unknown keys raise ValueError."""
+    """Split a query string into a Config and AppOptions; unknown keys raise ValueError.
+
+    With ``preset=name`` the other Config keys change that preset instead of the defaults.
+    """
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     app = {key: value for key, value in pairs if key in APP_KEYS}
-    config = Config.from_query(urlencode([(k, v) for k, v in pairs if k not in APP_KEYS]))
+    config_pairs = [(k, v) for k, v in pairs if k not in APP_KEYS]
+    config = Config.from_query(urlencode(config_pairs))
+    preset = None
+    if app.get("preset"):
+        try:
+            preset = presets.get(app["preset"]).name
+        except ValueError as error:
+            raise ValueError(f"preset: {error}") from None
+        given = {key for key, _ in config_pairs}
+        config = presets.config(preset).replace(**{k: getattr(config, k) for k in given})
     hide = tuple(name.strip() for name in app.get("hide", "").split(",") if name.strip())
     unknown = set(hide) - set(Config.field_names())
     if unknown:
         raise ValueError(f"hide: unknown control(s) {sorted(unknown)}; valid: {', '.join(Config.field_names())}")
     play = app.get("play", "0").lower() in ("1", "true", "yes")
-    return config, AppOptions(hide=hide, play=play)
+    return config, AppOptions(hide=hide, play=play, preset=preset)
 
 
 def to_query(config: Config, options: AppOptions | None = None) -> str:
-    """The query string that reopens ``config`` (and the app options)."""
-    parts = [config.to_query()]
-    if options is not None and options.to_pairs():
-        parts.append(urlencode(options.to_pairs()))
+    """The query string that reopens ``config`` (and the app options).
+
+    With ``options.preset`` the Config keys are written as changes to that preset.
+    """
+    if options is not None and options.preset:
+        pairs = options.to_pairs()  # preset first, then the changes to it, then hide/play
+        parts = [urlencode(pairs[:1]), _changes(presets.config(options.preset), config),
+                 urlencode(pairs[1:])]
+    else:
+        parts = [config.to_query()]
+        if options is not None and options.to_pairs():
+            parts.append(urlencode(options.to_pairs()))
     return "&".join(p for p in parts if p)
+
+
+def _changes(base: Config, config: Config) -> str:
+    """``config``'s fields that differ from ``base``, in Config.to_query's format."""
+    changed = {k: v for k, v in config.to_dict().items() if getattr(base, k) != v}
+    return urlencode({k: "none" if v is None else (repr(v) if isinstance(v, float) else str(v))
+                      for k, v in sorted(changed.items())})
 
 
 def page_query() -> str:

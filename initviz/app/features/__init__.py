@@ -5,4 +5,7 @@ and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them i
 """
 from __future__ import annotations
 
-FEATURES: list = []
+from initviz.app.features.presets import PresetsFeature
+from initviz.app.features.share_panel import SharePanel
+
+FEATURES: list = [PresetsFeature, SharePanel]

@@ -1,0 +1,116 @@
+"""The Share tab: the current setting as a link query string, and a link builder for teachers.
+
+``?initializer=zeros&activation=tanh&depth=12`` appended to the Voila app's URL opens the app on
+that setting (see ``initviz.app.share``). A teacher can also hide controls the lesson is not
+about (``hide=depth,width``), start training at once (``play=1``) or start from a preset
+(``preset=he_relu``). Pasting a query into the field and pressing "open" applies it here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+
+import ipywidgets as W
+
+from initviz.app.share import AppOptions, parse_query, to_query
+from initviz.core.training import Config
+
+HIDEABLE = ("initializer", "scale", "bias_initializer", "activation", "depth", "width", "dataset",
+            "noise", "optimizer", "learning_rate", "batch_size", "seed")
+
+NOTE = (
+    "<div style='font-size:12px;line-height:1.4;color:#444'>"
+    "Append this to the app's address (the Voila page's URL) and whoever opens the link starts "
+    "from this setting. Teacher mode: tick controls below to hide them in the link "
+    "(<code>hide=depth,width</code>), <code>play=1</code> starts training at once, "
+    "<code>preset=he_relu</code> starts from a preset (later keys change it). "
+    "Paste a query here and press <i>open</i> to load it.</div>"
+)
+
+
+def share_query(config: Config, options: AppOptions | None = None) -> str:
+    """``'?'`` + the query string that reopens ``config`` (with the app options)."""
+    return "?" + to_query(config, options)
+
+
+def page_link(query: str) -> str | None:
+    """The Voila page's own path with ``query`` (None outside Voila)."""
+    path = os.environ.get("SCRIPT_NAME")
+    return path + query if path else None
+
+
+class SharePanel:
+    """A Text field (``.initviz-share``) with the current setting's query, kept up to date."""
+
+    title = "Share"
+
+    def __init__(self, explorer) -> None:
+        self.explorer = explorer
+        self.text = W.Text(description="link query", style={"description_width": "80px"},
+                           layout=W.Layout(width="640px"))
+        self.text.add_class("initviz-share")
+        self.open_button = W.Button(description="open", icon="arrow-right",
+                                    tooltip="load the setting written in the field",
+                                    layout=W.Layout(width="80px"))
+        self.open_button.add_class("initviz-share-open")
+        options = getattr(explorer, "options", None) or AppOptions()
+        hideable = tuple(explorer.controls.fields()) if hasattr(explorer, "controls") else HIDEABLE
+        self.hide = W.SelectMultiple(options=hideable, value=tuple(n for n in options.hide if n in hideable),
+                                     rows=6, description="hide", style={"description_width": "80px"},
+                                     layout=W.Layout(width="300px"))
+        self.hide.add_class("initviz-share-hide")
+        self.play = W.Checkbox(value=options.play, description="start playing (play=1)",
+                               indent=False, layout=W.Layout(margin="0 0 0 16px"))
+        self.play.add_class("initviz-share-play")
+        self.link = W.HTML()
+        self.widget = W.VBox([
+            W.HBox([self.text, self.open_button]), self.link, W.HTML(NOTE),
+            W.HBox([self.hide, self.play], layout=W.Layout(align_items="flex-start", justify_content="flex-start")),
+        ])
+        self.hide.observe(explorer._guard(lambda _: self.refresh()), names="value")
+        self.play.observe(explorer._guard(lambda _: self.refresh()), names="value")
+        self.open_button.on_click(explorer._guard(lambda _: self.open(self.text.value)))
+        self.refresh()
+
+    @property
+    def options(self) -> AppOptions:
+        """The explorer's options (e.g. its preset) with this tab's hide/play choices."""
+        base = getattr(self.explorer, "options", None) or AppOptions()
+        return dataclasses.replace(base, hide=tuple(self.hide.value), play=bool(self.play.value))
+
+    @property
+    def query(self) -> str:
+        return share_query(self.explorer.config, self.options)
+
+    def refresh(self) -> None:
+        query = self.query
+        if self.text.value != query:
+            self.text.value = query
+        url = page_link(query)
+        self.link.value = ("" if url is None else
+                           f"<a href='{html.escape(url, quote=True)}' target='_blank' "
+                           f"class='initviz-share-link'>open this setting in a new tab</a>")
+
+    def open(self, query: str) -> None:
+        """Apply a pasted query string (its Config; hide/play go to the link builder)."""
+        try:
+            config, options = parse_query(query.strip())
+        except ValueError as error:
+            self.link.value = (f"<span class='initviz-share-error' style='color:#c0392b'>"
+                               f"{html.escape(str(error))}</span>")
+            return
+        self.hide.value = tuple(n for n in options.hide if n in self.hide.options)
+        self.play.value = options.play
+        base = getattr(self.explorer, "options", None)
+        if base is not None and hasattr(base, "preset"):
+            self.explorer.options = dataclasses.replace(base, preset=options.preset)
+        self.explorer.set_config(config)
+        self.refresh()
+
+    # -- Feature protocol -------------------------------------------------------------------
+    def on_reset(self) -> None:
+        self.refresh()
+
+    def on_frame(self) -> None:
+        pass

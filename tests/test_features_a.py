@@ -1,0 +1,175 @@
+"""Headless tests of the Presets, Code, Share, Replay and Export tabs: set widget values in code,
+assert on the trainer, the dashboard's artists and the widgets' outputs."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("ipympl")
+
+from initviz.app import Explorer  # noqa: E402
+from initviz.app.features import FEATURES  # noqa: E402
+from initviz.app.features.presets import PresetsFeature  # noqa: E402
+from initviz.app.features.share_panel import SharePanel  # noqa: E402
+from initviz.app.share import AppOptions, parse_query, to_query  # noqa: E402
+from initviz.core import presets  # noqa: E402
+from initviz.core.training import Config  # noqa: E402
+
+MINE = [PresetsFeature, SharePanel]
+
+
+@pytest.fixture
+def explorer():
+    return Explorer(query="", features=MINE)
+
+
+def feature(explorer, cls):
+    return next(f for f in explorer.features if isinstance(f, cls))
+
+
+def test_my_features_are_registered_tabs():
+    for cls in MINE:
+        assert cls in FEATURES
+    app = Explorer(query="", features=MINE)
+    assert [f.title for f in app.features] == [cls.title for cls in MINE]
+    assert list(app.tabs.children) == [f.widget for f in app.features]
+
+
+# -- presets ------------------------------------------------------------------------------------
+
+def test_picking_a_preset_applies_it_and_shows_the_lesson(explorer):
+    tab = feature(explorer, PresetsFeature)
+    assert "initviz-preset" in tab.dropdown._dom_classes
+    assert tab.dropdown.value is None
+    tab.dropdown.value = "glorot_relu_deep"
+    assert explorer.config == presets.config("glorot_relu_deep")
+    assert explorer.controls.config == explorer.config  # the controls show it
+    assert explorer.trainer.network.depth == 30
+    assert "He et al. (2015)" in tab.text.value and "Question:" in tab.text.value
+    assert explorer.options.preset == "glorot_relu_deep"
+    assert not explorer.errors.outputs
+
+
+def test_every_preset_loads_from_the_dropdown(explorer):
+    tab = feature(explorer, PresetsFeature)
+    for name in presets.names():
+        tab.dropdown.value = name
+        assert explorer.config == presets.config(name), name
+        assert explorer.controls.config == explorer.config, name
+    assert not explorer.errors.outputs
+
+
+def test_moving_a_control_marks_the_preset_modified_and_load_again_restores(explorer):
+    tab = feature(explorer, PresetsFeature)
+    tab.dropdown.value = "zeros"
+    explorer.controls.depth.value = 3
+    assert explorer.config.depth == 3
+    assert "changed the setting" in tab.text.value
+    tab.reload.click()
+    assert explorer.config == presets.config("zeros")
+    assert "changed the setting" not in tab.text.value
+
+
+def test_a_preset_link_starts_there_and_selects_the_dropdown():
+    app = Explorer(query="?preset=too_large&depth=3", features=MINE)
+    assert app.config == presets.config("too_large").replace(depth=3)
+    tab = feature(app, PresetsFeature)
+    assert tab.dropdown.value == "too_large"
+    assert "changed the setting" in tab.text.value
+
+
+def test_preset_training_in_the_app(explorer):
+    feature(explorer, PresetsFeature).dropdown.value = "identity_exploding"
+    explorer.run(5)
+    assert explorer.trainer.diverged
+    assert "diverged" in explorer.status_label.value
+
+
+# -- share links ----------------------------------------------------------------------------------
+
+def test_query_round_trips_with_a_preset():
+    config, options = parse_query("?preset=he_relu&depth=30&hide=depth&play=1")
+    assert config == presets.config("he_relu").replace(depth=30)
+    assert options == AppOptions(hide=("depth",), play=True, preset="he_relu")
+    query = to_query(config, options)
+    assert query == "preset=he_relu&depth=30&hide=depth&play=1"
+    assert parse_query(query) == (config, options)
+    # a field moved back to the default is still written when the preset differs from it
+    config = presets.config("glorot_relu_deep").replace(depth=6)
+    assert parse_query(to_query(config, AppOptions(preset="glorot_relu_deep")))[0] == config
+    with pytest.raises(ValueError, match="did you mean 'zeros'"):
+        parse_query("preset=zeroes")
+
+
+def test_share_text_follows_the_controls_and_reopens_the_same_setting(explorer):
+    panel = feature(explorer, SharePanel)
+    assert "initviz-share" in panel.text._dom_classes
+    assert panel.text.value == "?"
+    explorer.controls.initializer.value = "he_normal"
+    explorer.controls.activation.value = "relu"
+    explorer.controls.depth.value = 12
+    text = panel.text.value
+    assert text.startswith("?") and "initializer=he_normal" in text and "depth=12" in text
+    reopened = Explorer(query=text, features=MINE)
+    assert reopened.config == explorer.config
+    assert feature(reopened, SharePanel).text.value == text
+
+
+@pytest.fixture
+def restore_layouts():
+    """Hiding sets ``layout.display``; controls may share Layout objects, so undo it afterwards."""
+    yield
+    probe = Explorer(query="", features=[])
+    for widget in probe.controls.fields().values():
+        widget.layout.display = None
+
+
+def test_share_teacher_mode_hides_controls(explorer, restore_layouts):
+    panel = feature(explorer, SharePanel)
+    explorer.controls.initializer.value = "zeros"
+    panel.hide.value = ("depth", "width")
+    panel.play.value = True
+    text = panel.text.value
+    assert "hide=depth%2Cwidth" in text and "play=1" in text
+    student = Explorer(query=text, features=MINE)
+    student.pause()
+    assert student.options.hide == ("depth", "width") and student.options.play
+    assert student.controls.depth.layout.display == "none"
+    assert student.controls.width.layout.display == "none"
+    assert student.config == explorer.config
+    assert feature(student, SharePanel).text.value == text  # the student's link keeps the mode
+
+
+@pytest.mark.xfail(strict=True, reason="controls.py gives every control the same Layout object "
+                   "(_LAYOUT), so hiding one control hides them all")
+def test_teacher_mode_hides_only_the_chosen_controls(restore_layouts):
+    student = Explorer(query="?hide=depth", features=MINE)
+    assert student.controls.depth.layout.display == "none"
+    assert student.controls.scale.layout.display != "none"
+
+
+def test_share_after_a_preset_writes_changes_to_it(explorer):
+    feature(explorer, PresetsFeature).dropdown.value = "he_relu"
+    panel = feature(explorer, SharePanel)
+    assert panel.text.value == "?preset=he_relu"
+    explorer.controls.depth.value = 20
+    assert panel.text.value == "?preset=he_relu&depth=20"
+    assert Explorer(query=panel.text.value, features=MINE).config == explorer.config
+
+
+def test_share_open_applies_a_pasted_query_and_reports_bad_ones(explorer):
+    panel = feature(explorer, SharePanel)
+    panel.text.value = "?initializer=ones&depth=4"
+    panel.open_button.click()
+    assert explorer.config == Config(initializer="ones", depth=4)
+    assert panel.text.value == "?depth=4&initializer=ones"
+    panel.text.value = "?initialiser=ones"
+    panel.open_button.click()
+    assert "initviz-share-error" in panel.link.value and "initialiser" in panel.link.value
+    assert explorer.config == Config(initializer="ones", depth=4)
+
+
+def test_share_link_uses_the_voila_page_path(explorer, monkeypatch):
+    panel = feature(explorer, SharePanel)
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/app.ipynb")
+    explorer.controls.depth.value = 2
+    assert "href='/voila/render/app.ipynb?depth=2'" in panel.link.value
