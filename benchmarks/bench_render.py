@@ -34,31 +34,23 @@ def measure(config: Config, frames: int) -> dict[str, float]:
     canvas.syncing_data_url = False  # as once a browser front-end is connected
     dashboard = Dashboard(figure, trainer)
     dashboard.update(dashboard.frame(trainer))
-    times: dict[str, list[float]] = {"data": [], "views": [], "blit": [], "frame": [], "full redraw": []}
+    times: dict[str, list[float]] = {"data": [], "blit": [], "panels": [], "full": [],
+                                     "forced full": []}
     for i in range(frames):
         trainer.step(5)
         t0 = time.perf_counter()
         frame = dashboard.frame(trainer)
         t1 = time.perf_counter()
-        relayout = any([view.update(frame) for view in dashboard.views])
+        mode = dashboard.update(frame)
         t2 = time.perf_counter()
-        if relayout:
-            canvas.draw()
-        else:
-            canvas.restore_region(dashboard._background)
-            dashboard._draw_animated()
-            canvas.blit(figure.bbox)
-        t3 = time.perf_counter()
-        if not relayout:
-            times["data"].append(t1 - t0)
-            times["views"].append(t2 - t1)
-            times["blit"].append(t3 - t2)
-            times["frame"].append(t3 - t0)
+        times["data"].append(t1 - t0)
+        times[mode].append(t2 - t0)
         if i % 10 == 0:  # a full redraw beside it, for comparison
-            t4 = time.perf_counter()
+            t3 = time.perf_counter()
             canvas.draw()
-            times["full redraw"].append(time.perf_counter() - t4)
-    return {k: 1000 * statistics.median(v) for k, v in times.items() if v}
+            times["forced full"].append(time.perf_counter() - t3)
+    return {k: 1000 * statistics.median(v) if v else float("nan") for k, v in times.items()} | {
+        "n_" + k: len(v) for k, v in times.items()}
 
 
 def main() -> None:
@@ -67,11 +59,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60)
     args = parser.parse_args()
     print(f"median ms per frame ({args.frames} frames, figure {FIGSIZE[0]}x{FIGSIZE[1]} in at {DPI} dpi)")
-    print(f"{'setting':34s} {'data':>6s} {'views':>6s} {'blit':>6s} {'frame':>6s} {'full redraw':>12s}")
+    print("frame = data (histograms + predictions) + view updates + push; the push is a blit,")
+    print("a redraw of the panels whose axes changed, or (first frame only) a full redraw.")
+    print(f"{'setting':32s} {'data':>6s} {'blitted frame':>14s} {'panel redraw':>13s} {'full redraw':>12s}")
     for name, config in SETTINGS.items():
         ms = measure(config, args.frames)
-        print(f"{name:34s} {ms['data']:6.1f} {ms['views']:6.1f} {ms['blit']:6.1f} {ms['frame']:6.1f} "
-              f"{ms['full redraw']:12.1f}")
+        print(f"{name:32s} {ms['data']:6.1f} {ms['blit']:8.1f} (n={ms['n_blit']:2d}) "
+              f"{ms['panels']:7.1f} (n={ms['n_panels']:2d}) {ms['forced full']:12.1f}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from initviz.plots.dashboard import Dashboard
 
 TRAIN_BUDGET = 0.030  # seconds of training per frame
 FRAME_INTERVAL = 0.050  # at most 20 frames per second
+DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
 FIGSIZE = (12.5, 6.6)
 DPI = 72
@@ -89,7 +90,7 @@ class Explorer:
         self.max_epochs = max_epochs
         self.controls = Controls(config)
         self.controls.hide(self.options.hide)
-        self.controls.on_change(self._guard(self._apply))
+        self.controls.on_change(self._guard(self._on_controls))
 
         self.play_button = W.ToggleButton(value=False, description="play", icon="play",
                                           tooltip="train / pause", layout=W.Layout(width="90px"))
@@ -111,6 +112,8 @@ class Explorer:
         self.canvas = make_canvas(self.figure)
         self.dashboard = Dashboard(self.figure, self.trainer)
         self._task: asyncio.Task | None = None
+        self._pending: Config | None = None
+        self._pending_handle: asyncio.Handle | None = None
         self._loop = _running_loop()
         self._loop_thread = threading.current_thread()
         self.frames = 0
@@ -125,7 +128,7 @@ class Explorer:
 
         header = W.HBox([self.play_button, self.step_button, self.reset_button,
                          self.epoch_label, self.status_label],
-                        layout=W.Layout(align_items="center", gap="8px"))
+                        layout=W.Layout(align_items="center"))
         body = W.HBox([self.controls.panel(), self.canvas])
         children = [header, body, self.tabs, self.errors] if self.features else [header, body, self.errors]
         self.widget = W.VBox(children)
@@ -169,6 +172,23 @@ class Explorer:
             feature.on_frame()
 
     # -- internals ----------------------------------------------------------------------------
+    def _on_controls(self, config: Config) -> None:
+        """A control moved. With a live event loop, changes within DEBOUNCE seconds are applied
+        once (a dragged slider or 30 quick key presses re-draw the network once, not 30 times)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            self._apply(config)
+            return
+        self._cancel()
+        self._pending = config
+        if self._pending_handle is None:
+            self._pending_handle = loop.call_later(DEBOUNCE, self._guard(self._apply_pending))
+
+    def _apply_pending(self) -> None:
+        config, self._pending, self._pending_handle = self._pending, None, None
+        if config is not None:
+            self._apply(config)
+
     def _apply(self, config: Config) -> None:
         """Re-initialise on ``config``; keep playing on the new setting if we were playing."""
         self._cancel()

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.ticker import LogLocator, NullLocator
 
 from initviz.core.stats import Bins
-from initviz.core.training import History, Snapshot
+from initviz.core.training import History, Snapshot, Trainer
 
 LAYER_CMAP = "viridis"
 ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn at this floor
@@ -64,6 +65,10 @@ class View:
     def update(self, frame: Frame) -> bool:
         raise NotImplementedError
 
+    def reset(self, trainer: Trainer) -> bool:
+        """Start over for a re-drawn network of the same shape; True if the axes changed."""
+        return False
+
 
 class LayerHistogramView(View):
     """Per-layer histograms as a ridgeline: one row per layer, all rows on the same bins.
@@ -84,14 +89,10 @@ class LayerHistogramView(View):
         super().__init__(ax)
         self.n_layers = n_layers
         self.rows = shown_layers(n_layers)
-        self.bins = bins
-        centers = 0.5 * (bins.edges[:-1] + bins.edges[1:])
-        self._x = np.repeat(bins.edges, 2)[1:-1]  # step outline x
-        self._centers = centers
+        self.set_bins(bins)
         colors = layer_colors(len(self.rows))
         self.lines = self.animate(LineCollection([], colors=colors, linewidths=1.4))
         ax.add_collection(self.lines)
-        ax.set_xlim(bins.lo, bins.hi)
         ax.set_ylim(-0.2, len(self.rows) + 0.2)
         ax.set_yticks(np.arange(len(self.rows)) + 0.35)
         ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=7)
@@ -107,6 +108,18 @@ class LayerHistogramView(View):
             ax.add_collection(self.bars)
             ax.text(1.0, 1.01, self.annotate_label, transform=ax.transAxes, ha="right",
                     va="bottom", fontsize=7, color="#c0392b")
+
+    def set_bins(self, bins: Bins) -> None:
+        self.bins = bins
+        self._x = np.repeat(bins.edges, 2)[1:-1]  # step outline x
+        self.ax.set_xlim(bins.lo, bins.hi)
+
+    def reset(self, trainer: Trainer) -> bool:
+        bins = trainer.bins[self.kind]
+        if bins == self.bins:
+            return False
+        self.set_bins(bins)
+        return True
 
     def update(self, frame: Frame) -> bool:
         counts = frame.snapshot.counts[self.kind][self.rows]
@@ -163,6 +176,13 @@ class GradientHistogramView(LayerHistogramView):
     kind = "gradients"
 
 
+def _log_axis(ax: Axes) -> None:
+    """A log y axis with major ticks only: minor ticks cost a third of a panel's redraw."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
 def _log_limits(values: np.ndarray, current: tuple[float, float]) -> tuple[float, float] | None:
     """New log-axis limits (whole decades) if the finite positive values left the current ones."""
     values = values[np.isfinite(values) & (values > 0)]
@@ -183,7 +203,7 @@ class LossView(View):
         super().__init__(ax)
         self.train, self.test = self.animate(ax.plot([], [], lw=1.5, label="train")[0],
                                              ax.plot([], [], lw=1.2, ls="--", label="test")[0])
-        ax.set_yscale("log")
+        _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-2, 1e1)
         ax.set_xlabel("epoch", fontsize=8)
@@ -206,8 +226,15 @@ class LossView(View):
             relayout = True
         return relayout
 
-    def reset(self) -> None:
-        self.ax.set_xlim(0, 100)
+    def reset(self, trainer: Trainer) -> bool:
+        return _reset_epoch_axis(self.ax)
+
+
+def _reset_epoch_axis(ax: Axes) -> bool:
+    if tuple(ax.get_xlim()) == (0.0, 100.0):
+        return False
+    ax.set_xlim(0, 100)
+    return True
 
 
 class GradientNormView(View):
@@ -219,7 +246,7 @@ class GradientNormView(View):
         super().__init__(ax)
         self.layers = np.arange(1, n_layers + 1)
         self.line = self.animate(ax.plot([], [], "o-", ms=3, lw=1.2, color="C3")[0])
-        ax.set_yscale("log")
+        _log_axis(ax)
         ax.set_xlim(0.5, n_layers + 0.5)
         ax.set_ylim(1e-4, 1e1)
         ax.set_xlabel("layer (input → output)", fontsize=8)
@@ -229,6 +256,7 @@ class GradientNormView(View):
         h = frame.history
         keep = np.flatnonzero(h.epochs <= frame.epoch)
         if not len(keep):
+            self.line.set_data([], [])
             return False
         norms = np.maximum(h.grad_norm[keep[-1]], ZERO_GRADIENT)
         self.line.set_data(self.layers, norms)
@@ -249,11 +277,14 @@ class GradientHistoryView(View):
         self.rows = shown_layers(n_layers)
         self.lines = self.animate(LineCollection([], colors=layer_colors(len(self.rows)), linewidths=1))
         ax.add_collection(self.lines)
-        ax.set_yscale("log")
+        _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-4, 1e1)
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=7)
+
+    def reset(self, trainer: Trainer) -> bool:
+        return _reset_epoch_axis(self.ax)
 
     def update(self, frame: Frame) -> bool:
         h = frame.history

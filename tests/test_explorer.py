@@ -1,0 +1,132 @@
+"""The Explorer moved in code: controls change the run, plots follow, errors land in the Output."""
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from initviz.app import Explorer
+from initviz.core.training import Config
+
+
+@pytest.fixture
+def explorer() -> Explorer:
+    return Explorer(features=[])
+
+
+def view(explorer: Explorer, name: str):
+    return next(v for v in explorer.dashboard.views if type(v).__name__ == name)
+
+
+def test_starts_from_a_setting():
+    explorer = Explorer(initializer="he_normal", depth=12, features=[])
+    assert explorer.config.initializer == "he_normal" and explorer.config.depth == 12
+    assert explorer.controls.initializer.value == "he_normal"
+    assert explorer.controls.depth.value == 12
+    assert len(view(explorer, "WeightHistogramView").rows) == 10  # 13 layers, 10 rows shown
+
+
+def test_run_trains_and_draws(explorer: Explorer):
+    explorer.run(30)
+    assert explorer.trainer.epoch == 30
+    assert "epoch 30" in explorer.epoch_label.value
+    loss_line = view(explorer, "LossView").train
+    np.testing.assert_array_equal(loss_line.get_xdata(), explorer.trainer.history.epochs)
+    np.testing.assert_allclose(loss_line.get_ydata(), explorer.trainer.history.loss)
+    grad_line = view(explorer, "GradientNormView").line
+    np.testing.assert_allclose(grad_line.get_ydata(), explorer.trainer.history.grad_norm[-1])
+
+
+def test_scale_slider_redraws_weights(explorer: Explorer):
+    before = [s.copy() for s in view(explorer, "WeightHistogramView").lines.get_segments()]
+    explorer.controls.scale.value = 10.0
+    assert explorer.trainer.config.scale == pytest.approx(10.0)
+    assert explorer.trainer.epoch == 0
+    w_std = np.std(explorer.trainer.network.weights[1])
+    assert w_std == pytest.approx(10 * np.sqrt(2 / 64), rel=0.15)  # glorot_uniform x 10
+    after = view(explorer, "WeightHistogramView").lines.get_segments()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_initializer_dropdown_changes_network_and_formula(explorer: Explorer):
+    explorer.controls.initializer.value = "zeros"
+    assert explorer.config.initializer == "zeros"
+    assert all(not w.any() for w in explorer.trainer.network.weights)
+    assert "0" in explorer.controls.formula.value
+
+
+def test_exploding_setting_shows_diverged():
+    explorer = Explorer(initializer="identity", scale=100.0, activation="relu", depth=20,
+                        features=[])
+    explorer.run(20)
+    assert explorer.trainer.diverged
+    assert "diverged" in explorer.status_label.value
+
+
+def test_vanishing_setting_is_named():
+    explorer = Explorer(initializer="identity", scale=0.5, activation="linear", depth=30,
+                        features=[])
+    explorer.run(5)
+    assert explorer.trainer.status == "vanishing"
+    assert "vanishing" in explorer.status_label.value
+
+
+def test_step_and_reset_buttons(explorer: Explorer):
+    drawn = explorer.trainer.network.weights[0].copy()
+    explorer.step_button.click()
+    explorer.step_button.click()
+    assert explorer.trainer.epoch == 2
+    assert not np.array_equal(explorer.trainer.network.weights[0], drawn)
+    explorer.reset_button.click()
+    assert explorer.trainer.epoch == 0
+    np.testing.assert_array_equal(explorer.trainer.network.weights[0], drawn)  # same seed
+
+
+def test_callback_error_lands_in_output(explorer: Explorer, monkeypatch):
+    def broken(config):
+        raise RuntimeError("boom from a callback")
+
+    monkeypatch.setattr(explorer.trainer, "reset", broken)
+    explorer.controls.depth.value = 3  # must not raise
+    text = "".join(o.get("text", "") for o in explorer.errors.outputs)
+    assert "boom from a callback" in text
+
+
+def test_rapid_changes_while_playing_leave_one_run():
+    async def scenario():
+        explorer = Explorer(features=[])
+        explorer.play()
+        await asyncio.sleep(0.2)
+        rng = np.random.default_rng(0)
+        inits = ["he_normal", "zeros", "glorot_uniform", "random_normal", "orthogonal"]
+        for i in range(50):
+            explorer.controls.scale.value = float(10 ** rng.uniform(-1, 1))
+            explorer.controls.initializer.value = inits[i % len(inits)]
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+        await asyncio.sleep(0.3)
+        running = [t for t in asyncio.all_tasks() if "_train_loop" in repr(t)]
+        assert len(running) == 1
+        assert explorer.trainer.config == explorer.controls.config
+        assert explorer.trainer.epoch > 0  # training goes on with the last setting
+        explorer.pause()
+        await asyncio.sleep(0.1)
+        assert not [t for t in asyncio.all_tasks() if "_train_loop" in repr(t) and not t.done()]
+
+    asyncio.run(scenario())
+
+
+def test_playing_stops_at_divergence():
+    async def scenario():
+        explorer = Explorer(Config(initializer="identity", scale=100.0, activation="relu", depth=20),
+                            features=[])
+        explorer.play()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if not explorer.playing:
+                break
+        assert not explorer.playing
+        assert explorer.trainer.diverged
+
+    asyncio.run(scenario())
