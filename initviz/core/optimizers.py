@@ -1,7 +1,10 @@
 """Optimizers that update a list of parameter arrays in place.
 
-Each ``step(params, grads)`` applies one update and returns the update arrays it added, so the
-trainer can report the update:data ratio (Karpathy's makemore part 3 diagnostic).
+Each optimizer splits a step in two: ``updates(params, grads)`` advances its state and returns
+the arrays to add to the parameters, without touching them; ``apply(params, updates)`` adds
+them. ``step(params, grads)`` does both and returns the updates, so the trainer can report the
+update:data ratio (Karpathy's makemore part 3 diagnostic) and can refuse an update that is not
+finite (the run then keeps its last finite weights).
 """
 from __future__ import annotations
 
@@ -12,22 +15,36 @@ import numpy as np
 from initviz.core._registry import check_finite, lookup
 
 
-class SGD:
+class _Optimizer:
+    learning_rate: float
+
+    def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    @staticmethod
+    def apply(params: Sequence[np.ndarray], updates: Sequence[np.ndarray]) -> None:
+        for p, u in zip(params, updates):
+            p += u
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One update of ``params`` in place; returns the update arrays that were added."""
+        updates = self.updates(params, grads)
+        self.apply(params, updates)
+        return updates
+
+
+class SGD(_Optimizer):
     """Plain gradient descent: w <- w - lr * g. The setting of He et al. (2015), fig. 3."""
 
     def __init__(self, learning_rate: float = 0.01) -> None:
         self.learning_rate = learning_rate
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
-        updates = []
-        for p, g in zip(params, grads):
-            update = g * -self.learning_rate
-            p += update
-            updates.append(update)
-        return updates
+    def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        lr = -self.learning_rate
+        return [np.multiply(g, np.asarray(lr, dtype=g.dtype)) for g in grads]
 
 
-class Momentum:
+class Momentum(_Optimizer):
     """Heavy-ball momentum (Keras SGD(momentum=0.9)): v <- m v - lr g;  w <- w + v."""
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9) -> None:
@@ -35,17 +52,16 @@ class Momentum:
         self.momentum = momentum
         self._velocity: list[np.ndarray] | None = None
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         if self._velocity is None:
             self._velocity = [np.zeros_like(p) for p in params]
-        for p, g, v in zip(params, grads, self._velocity):
+        for g, v in zip(grads, self._velocity):
             v *= self.momentum
             v -= self.learning_rate * g
-            p += v
         return self._velocity
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam with Keras defaults (beta_1 0.9, beta_2 0.999, epsilon 1e-7).
 
     m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr_t m / (sqrt(v) + eps),
@@ -61,24 +77,23 @@ class Adam:
         self._v: list[np.ndarray] = []
         self._t = 0
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         if self._m is None:
             self._m = [np.zeros_like(p) for p in params]
             self._v = [np.zeros_like(p) for p in params]
         self._t += 1
         b1, b2 = self.beta_1, self.beta_2
         lr_t = self.learning_rate * np.sqrt(1 - b2**self._t) / (1 - b1**self._t)
-        updates = []
-        for p, g, m, v in zip(params, grads, self._m, self._v):
+        out = []
+        for g, m, v in zip(grads, self._m, self._v):
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
             update = m / (np.sqrt(v) + self.epsilon)
             update *= -lr_t
-            p += update
-            updates.append(update)
-        return updates
+            out.append(update)
+        return out
 
 
 Optimizer = SGD | Momentum | Adam

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -68,7 +69,16 @@ class Config:
                 object.__setattr__(self, name, resolve(value))
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
+        try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
+            initializers.get(self.bias_initializer)((2,), np.random.default_rng(0))
+        except ValueError as error:
+            raise ValueError(f"bias_initializer: {error}") from None
         _check_int("n_samples", self.n_samples, 4, 100_000)
+        if self.n_samples < 64:  # a dataset needs 2 samples per class (blobs: 3 classes)
+            try:
+                datasets.make(self.dataset, n_samples=self.n_samples)
+            except ValueError as error:
+                raise ValueError(f"n_samples: {error}") from None
         _check_int("depth", self.depth, 1, MAX_DEPTH)
         _check_int("width", self.width, 1, MAX_WIDTH)
         _check_int("seed", self.seed, 0, 2**32 - 1)
@@ -117,13 +127,19 @@ class Config:
     @classmethod
     def from_query(cls, query: str) -> Config:
         """Parse ``to_query``'s output (a leading '?' is fine). Unknown or malformed keys raise."""
-        pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True, strict_parsing=bool(query.lstrip("?")))
+        text = query[1:] if query.startswith("?") else query
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+        except ValueError as error:
+            raise ValueError(f"malformed query {query!r}: {error}") from None
         types = {f.name: f.type for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {}
-        for key, text in pairs:
+        for key, value in pairs:
             if key not in types:
                 raise ValueError(f"unknown query key {key!r}; valid: {', '.join(types)}")
-            values[key] = _parse(key, text, str(types[key]))
+            if key in values:
+                raise ValueError(f"query key {key!r} given more than once")
+            values[key] = _parse(key, value, str(types[key]))
         return cls(**values)
 
 
@@ -138,17 +154,21 @@ def _format(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z|[+-]?(inf|nan)\Z",
+                    re.IGNORECASE)
+
+
 def _parse(key: str, text: str, type_name: str) -> Any:
-    try:
-        if type_name == "str":
-            return text
-        if type_name == "float":
-            return float(text)
-        if text.lower() == "none" and "None" in type_name:
-            return None
+    if type_name == "str":
+        return text
+    if "None" in type_name and text.lower() == "none":
+        return None
+    if type_name == "float" and _FLOAT.match(text):
+        return float(text)
+    if type_name.startswith("int") and _INT.match(text):
         return int(text)
-    except ValueError:
-        raise ValueError(f"malformed value for {key!r}: {text!r} (expected {type_name})") from None
+    raise ValueError(f"malformed value for {key!r}: {text!r} (expected {type_name})")
 
 
 PER_EPOCH = ("loss", "test_loss", "accuracy")
@@ -199,6 +219,15 @@ class History:
             if name in values:
                 return values[name][: self.__dict__["_n"]]
         raise AttributeError(f"History has no statistic {name!r}; see initviz.core.training.PER_*")
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the records and the snapshots' histograms, in bytes (bounded:
+        ``capacity`` rows and at most ``snapshot_capacity`` snapshots, whatever the run length)."""
+        tables = [self._epochs, *self._per_epoch.values(), *self._per_layer.values(),
+                  *self._per_hidden.values()]
+        held = sum(a.nbytes for a in tables)
+        return held + sum(c.nbytes for s in self.snapshots for c in s.counts.values())
 
     def wants(self, epoch: int) -> bool:
         return epoch % self.stride == 0
@@ -288,13 +317,13 @@ class Trainer:
 
     # -- training -------------------------------------------------------------------------
     def step(self, n: int = 1) -> int:
-        """Train up to ``n`` epochs; returns how many ran (fewer if the run diverged)."""
-        done = 0
+        """Train up to ``n`` epochs; returns how many completed (fewer if the run diverged: the
+        epoch that diverged is not counted, and ``epoch`` stays at ``diverged_epoch``)."""
+        start = self.epoch
         with np.errstate(all="ignore"):
-            while done < n and not self.diverged:
+            while self.epoch - start < n and not self.diverged:
                 self._epoch()
-                done += 1
-        return done
+        return self.epoch - start
 
     def run(self, epochs: int) -> Trainer:
         self.step(epochs)
@@ -308,33 +337,48 @@ class Trainer:
         order = self._rng.permutation(n)
         return [order[i : i + size] for i in range(0, n, size)]
 
+    def _diverge(self) -> None:
+        self.diverged = True
+        self.diverged_epoch = self.epoch
+
     def _epoch(self) -> None:
+        """One epoch. Divergence is caught before it reaches the weights: a non-finite loss or
+        gradient, or an update whose sum of squares overflows (some |update| > ~1e19 in float32),
+        stops the run with the weights of the last finite step."""
         net, X, y = self.network, self.train.X, self.train.y
         losses, correct = [], 0
         record = self.history.wants(self.epoch)
-        for batch in self._batches():
-            Xb, yb = X[batch], y[batch]
+        batches = self._batches()
+        full_batch = len(batches) == 1
+        snapshot = self.history.wants_snapshot(self.epoch)
+        if snapshot and not full_batch:
+            self.history.add_snapshot(self.snapshot())
+        stats: dict[str, Any] = {}
+        for number, batch in enumerate(batches):
+            Xb, yb = (X, y) if full_batch else (X[batch], y[batch])
             logits = net.forward(Xb)
             loss, dlogits = net.loss.value_and_grad(logits, yb)
             grads = net.backward(Xb, dlogits.astype(net.dtype, copy=False))
             grad_norms = [frobenius(dW) for dW, _ in grads]
             if not (math.isfinite(loss) and math.isfinite(sum(grad_norms))):
-                self.diverged = True
-                self.diverged_epoch = self.epoch
-                return
+                return self._diverge()
             losses.append(loss)
             correct += self._correct(logits, yb)
-            if record:
+            if snapshot and full_batch:  # the state at the start of this epoch, as snapshot()
+                self.history.add_snapshot(self._snapshot([dW for dW, _ in grads]))
+            if record and number == len(batches) - 1:
                 stats = self._layer_stats(grad_norms)
-            updates = self.optimizer.step(net.parameters, [g for pair in grads for g in pair])
+            flat_grads = [g for pair in grads for g in pair]
+            updates = self.optimizer.updates(net.parameters, flat_grads)
+            if not math.isfinite(sum(float(np.vdot(u, u)) for u in updates)):
+                return self._diverge()
+            self.optimizer.apply(net.parameters, updates)
         if record:
             stats.update(self._update_ratios(updates))
             stats["loss"] = float(np.mean(losses))
             stats["accuracy"] = correct / len(y) if self.dataset.task != "regression" else np.nan
             stats["test_loss"] = float(net.loss.value(net.forward(self.test.X), self.test.y))
             self.history.record(self.epoch, stats)
-        if self.history.wants_snapshot(self.epoch):
-            self.history.add_snapshot(self.snapshot())
         self.epoch += 1
 
     def _correct(self, logits: np.ndarray, y: np.ndarray) -> int:
@@ -375,17 +419,23 @@ class Trainer:
 
     # -- views for the dashboard ----------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """Histograms of the current weights, activations and last gradients, fixed bins."""
+        """Histograms of the current weights, activations and gradients (full training batch),
+        on the fixed bins chosen at ``reset``."""
         net = self.network
         with np.errstate(all="ignore"):
             logits = net.forward(self.train.X)
             _, dlogits = net.loss.value_and_grad(logits, self.train.y)
             grads = net.backward(self.train.X, dlogits.astype(net.dtype, copy=False))
+            return self._snapshot([dW for dW, _ in grads])
+
+    def _snapshot(self, kernel_grads: list[np.ndarray]) -> Snapshot:
+        """A Snapshot of the network's current weights and the arrays of its last forward pass."""
+        net = self.network
         arrays = {
             "weights": net.weights,
             "preactivations": net.preactivations,
             "activations": net.activations,
-            "gradients": [dW for dW, _ in grads],
+            "gradients": kernel_grads,
         }
         counts = {kind: self.bins[kind].counts(values) for kind, values in arrays.items()}
         return Snapshot(self.epoch, counts, dict(self.bins))
@@ -397,15 +447,22 @@ class Trainer:
 
     @property
     def status(self) -> str:
-        """One of STATUSES, what the dashboard's status line says."""
+        """One of STATUSES, what the dashboard's status line says.
+
+        ``ready``: nothing trained yet (epoch 0). ``diverged``: the run stopped on a non-finite
+        loss, gradient or update. ``vanishing``: the latest first-layer gradient norm is below
+        1e-8, or below 1e-4 times the output layer's (the early layers barely learn).
+        ``converged``: the latest loss is below 1e-3, or it moved less than 1e-4 (relative) over
+        the last 100 epochs of a run of at least 200. Otherwise ``training``.
+        """
         if self.diverged:
             return "diverged"
         if self.epoch == 0:
             return "ready"
         grad = self.history.grad_norm
         if len(grad):
-            first, last = grad[-1, 0], grad[-1, -1]
-            if first < 1e-8 or (last > 0 and first / last < 1e-4):
+            first, last = float(grad[-1, 0]), float(grad[-1, -1])
+            if first < 1e-8 or first < 1e-4 * last:
                 return "vanishing"
         loss = self.history.loss
         if len(loss) and loss[-1] < 1e-3:

@@ -1,0 +1,562 @@
+"""Config validation and round-trips, Trainer determinism, divergence, vanishing, bounded history,
+per-layer statistics against direct NumPy formulas, histograms, status, He et al. 2015 fig. 3."""
+import copy
+import math
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from initviz.core import activations, datasets, initializers, optimizers
+from initviz.core.stats import GRADIENT_BINS, Bins
+from initviz.core.training import (
+    MAX_DEPTH,
+    MAX_WIDTH,
+    PER_EPOCH,
+    PER_HIDDEN,
+    PER_LAYER,
+    STATUSES,
+    Config,
+    History,
+    Snapshot,
+    Trainer,
+)
+
+
+@contextmanager
+def strict():
+    """Any warning is an error, and NumPy floating-point errors raise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            yield
+
+
+def all_finite(arrays):
+    return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Config: validation
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("dataset", "moon", r"dataset: unknown dataset 'moon'; did you mean 'moons'\?.*Valid choices"),
+    ("dataset", 3, "dataset must be a name"),
+    ("activation", "rleu", r"activation: .*did you mean 'relu'"),
+    ("initializer", "he_nromal", r"initializer: .*did you mean 'he_normal'"),
+    ("bias_initializer", "zeroes", r"bias_initializer: .*did you mean 'zeros'"),
+    ("bias_initializer", "orthogonal", "bias_initializer: .*2 dimensions"),
+    ("optimizer", "adma", r"optimizer: .*did you mean 'adam'.*sgd"),
+    ("n_samples", 0, "n_samples must be from 4 to 100000"),
+    ("n_samples", 3, "n_samples must be from 4 to 100000"),
+    ("n_samples", 100.0, "n_samples must be an integer from 4 to 100000"),
+    ("depth", 0, f"depth must be from 1 to {MAX_DEPTH}"),
+    ("depth", MAX_DEPTH + 1, f"depth must be from 1 to {MAX_DEPTH}"),
+    ("depth", 2.5, "depth must be an integer"),
+    ("depth", True, "depth must be an integer"),
+    ("width", 0, f"width must be from 1 to {MAX_WIDTH}"),
+    ("width", MAX_WIDTH + 1, f"width must be from 1 to {MAX_WIDTH}"),
+    ("width", "32", "width must be an integer"),
+    ("scale", -0.5, "scale must be a finite number >= 0"),
+    ("scale", float("nan"), "scale must be a finite number"),
+    ("scale", float("inf"), "scale must be a finite number"),
+    ("scale", "big", "scale must be a finite number"),
+    ("learning_rate", 0.0, "learning_rate must be a finite number > 0"),
+    ("learning_rate", -0.1, "learning_rate must be a finite number > 0"),
+    ("learning_rate", float("inf"), "learning_rate must be a finite number"),
+    ("learning_rate", float("nan"), "learning_rate must be a finite number"),
+    ("noise", -0.1, "noise must be >= 0"),
+    ("noise", float("nan"), "noise must be a finite number"),
+    ("batch_size", 0, "batch_size must be from 1 to"),
+    ("batch_size", 8.0, "batch_size must be an integer"),
+    ("seed", -1, "seed must be from 0 to"),
+    ("seed", 2**32, "seed must be from 0 to"),
+])
+def test_invalid_fields_raise_naming_the_field_and_the_range(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Config(**{field: value})
+
+
+def test_n_samples_too_small_for_the_dataset_classes():
+    Config(dataset="moons", n_samples=4)
+    with pytest.raises(ValueError, match="n_samples: .*6 for 3 classes"):
+        Config(dataset="blobs", n_samples=5)
+    Trainer(Config(dataset="blobs", n_samples=6))
+
+
+def test_defaults_are_valid_and_names_are_canonical():
+    c = Config()
+    assert (c.dataset, c.depth, c.width, c.activation, c.initializer) == (
+        "moons", 6, 32, "tanh", "glorot_uniform")
+    assert c.batch_size is None and c.optimizer == "sgd"
+    same = Config(initializer="HeNormal", activation="ReLU", dataset="MOONS", optimizer="SGD")
+    assert same == Config(initializer="he_normal", activation="relu")
+    assert Config(initializer="normal").initializer == "random_normal"
+    assert Config(activation="silu").activation == "swish"
+    assert Config(scale=2).scale == 2.0 and isinstance(Config(scale=2).scale, float)
+
+
+def test_replace_validates_and_refuses_unknown_fields():
+    c = Config().replace(depth=12)
+    assert c.depth == 12
+    with pytest.raises(ValueError, match="depth must be from"):
+        Config().replace(depth=0)
+    with pytest.raises(ValueError, match=r"unknown Config field\(s\) \['detph'\]"):
+        Config().replace(detph=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Config: round trips
+
+CONFIGS = [
+    Config(),
+    Config(initializer="he_normal", activation="relu", depth=12),
+    Config(dataset="blobs", n_samples=500, noise=0.05, depth=1, width=512, activation="sigmoid",
+           initializer="identity", scale=0.5, bias_initializer="random_normal",
+           optimizer="adam", learning_rate=0.001, batch_size=32, seed=123),
+    Config(dataset="sine", noise=0.0, scale=0.1 + 0.2, learning_rate=1e-7, seed=2**32 - 1),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_dict_and_query_round_trip(config):
+    assert Config.from_dict(config.to_dict()) == config
+    assert Config.from_query(config.to_query()) == config
+    assert Config.from_query("?" + config.to_query()) == config
+
+
+def test_query_lists_only_changed_fields_sorted():
+    assert Config().to_query() == ""
+    assert Config.from_query("") == Config()
+    assert Config.from_query("?") == Config()
+    assert (Config(initializer="he_normal", activation="relu", depth=12).to_query()
+            == "activation=relu&depth=12&initializer=he_normal")
+    assert Config(batch_size=16).to_query() == "batch_size=16"
+    assert Config.from_query("batch_size=none") == Config()
+    assert Config.from_query("initializer=he_normal&depth=12") == Config(initializer="he_normal",
+                                                                         depth=12)
+    assert Config.from_query("scale=1e-3").scale == 0.001
+
+
+@pytest.mark.parametrize("query, message", [
+    ("detph=3", "unknown query key 'detph'"),
+    ("depth=3&bogus=1", "unknown query key 'bogus'"),
+    ("depth=three", "malformed value for 'depth'"),
+    ("depth=3.0", "malformed value for 'depth'"),
+    ("depth=1_0", "malformed value for 'depth'"),
+    ("depth=", "malformed value for 'depth'"),
+    ("scale=abc", "malformed value for 'scale'"),
+    ("scale=1_0", "malformed value for 'scale'"),
+    ("batch_size=x", "malformed value for 'batch_size'"),
+    ("depth", "malformed query"),
+    ("depth=3&&width=4", "malformed query"),
+    ("depth=3&depth=4", "given more than once"),
+    ("scale=nan", "scale must be a finite number"),
+    ("depth=0", "depth must be from 1"),
+    ("initializer=he_nromal", "did you mean 'he_normal'"),
+])
+def test_unknown_or_malformed_query_raises(query, message):
+    with pytest.raises(ValueError, match=message):
+        Config.from_query(query)
+
+
+def test_from_dict_refuses_unknown_keys():
+    with pytest.raises(ValueError, match=r"unknown Config field\(s\) \['colour'\]"):
+        Config.from_dict({**Config().to_dict(), "colour": "red"})
+
+
+_KERNEL_INITIALIZERS = [n for group in initializers.groups().values() for n in group]
+_BIAS_INITIALIZERS = ["zeros", "ones", "random_normal", "random_uniform", "torch_default",
+                      "constant", "truncated_normal", "he_normal"]
+
+valid_configs = st.builds(
+    Config,
+    dataset=st.sampled_from(datasets.names()),
+    n_samples=st.integers(64, 100_000),
+    noise=st.floats(0, 10, allow_nan=False),
+    depth=st.integers(1, MAX_DEPTH),
+    width=st.integers(1, MAX_WIDTH),
+    activation=st.sampled_from(activations.names()),
+    initializer=st.sampled_from(_KERNEL_INITIALIZERS),
+    scale=st.floats(0, 1e6, allow_nan=False),
+    bias_initializer=st.sampled_from(_BIAS_INITIALIZERS),
+    optimizer=st.sampled_from(optimizers.names()),
+    learning_rate=st.floats(1e-12, 1e3, allow_nan=False),
+    batch_size=st.none() | st.integers(1, 100_000),
+    seed=st.integers(0, 2**32 - 1),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(valid_configs)
+def test_round_trips_are_exact_for_any_valid_config(config):
+    assert Config.from_dict(config.to_dict()) == config
+    assert Config.from_query(config.to_query()) == config
+    again = Config.from_query(config.to_query())
+    assert all(repr(getattr(again, k)) == repr(getattr(config, k)) for k in Config.field_names())
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainer: determinism, epochs, batches
+
+
+def _history_arrays(trainer):
+    h = trainer.history
+    return {k: getattr(h, k).copy() for k in ("epochs", *PER_EPOCH, *PER_LAYER, *PER_HIDDEN)}
+
+
+@pytest.mark.parametrize("config", [
+    Config(depth=3, width=16),
+    Config(dataset="blobs", depth=2, width=8, activation="relu", initializer="he_uniform",
+           optimizer="adam", learning_rate=0.01, batch_size=32, bias_initializer="random_normal"),
+    Config(dataset="sine", depth=2, width=8, optimizer="momentum", learning_rate=0.01,
+           batch_size=50),
+])
+def test_same_config_gives_identical_histories(config):
+    a, b = Trainer(config), Trainer(config)
+    assert a.step(30) == b.step(30) == 30
+    ha, hb = _history_arrays(a), _history_arrays(b)
+    for k in ha:
+        np.testing.assert_array_equal(ha[k], hb[k], err_msg=k)
+    for p, q in zip(a.network.parameters, b.network.parameters):
+        np.testing.assert_array_equal(p, q)
+    assert len(a.history.snapshots) == len(b.history.snapshots) == 3
+    for sa, sb in zip(a.history.snapshots, b.history.snapshots):
+        assert sa.epoch == sb.epoch
+        for kind in sa.counts:
+            np.testing.assert_array_equal(sa.counts[kind], sb.counts[kind])
+    # reset redraws the same network and replays the same run
+    a.reset()
+    a.step(30)
+    for k, v in _history_arrays(a).items():
+        np.testing.assert_array_equal(v, hb[k], err_msg=k)
+    # a different seed differs
+    c = Trainer(config.replace(seed=config.seed + 1))
+    c.step(30)
+    assert not np.array_equal(_history_arrays(c)["loss"], ha["loss"])
+
+
+def test_trainer_overrides_and_reset_with_a_new_config():
+    t = Trainer(Config(), depth=2, width=4)
+    assert t.config.depth == 2 and [w.shape for w in t.network.weights] == [(2, 4), (4, 4), (4, 1)]
+    t.step(3)
+    t.reset(Config(dataset="blobs", depth=1, width=5))
+    assert t.epoch == 0 and len(t.history) == 0
+    assert [w.shape for w in t.network.weights] == [(2, 5), (5, 3)]
+    t3 = Trainer(Config(dataset="sine", depth=1, width=5))
+    assert [w.shape for w in t3.network.weights] == [(1, 5), (5, 1)]
+
+
+def test_minibatches_make_one_update_per_batch():
+    t = Trainer(Config(optimizer="adam", learning_rate=0.01, batch_size=32, depth=2, width=8))
+    t.step(1)
+    n_train = len(t.train.X)
+    assert t.optimizer._t == math.ceil(n_train / 32)
+    assert t.epoch == 1 and len(t.history) == 1
+
+
+def test_step_counts_epochs_and_records_every_epoch():
+    t = Trainer(Config(depth=2, width=8))
+    assert t.step(0) == 0 and t.epoch == 0
+    assert t.step(5) == 5 and t.epoch == 5
+    np.testing.assert_array_equal(t.history.epochs, np.arange(5))
+    assert t.history.grad_norm.shape == (5, 3) and t.history.activation_std.shape == (5, 2)
+    assert t.history.loss.shape == (5,)
+    assert t.history.last("loss") == t.history.loss[-1]
+    assert math.isnan(Trainer(Config(depth=1)).history.last("loss"))
+    with pytest.raises(AttributeError, match="no statistic"):
+        t.history.bogus
+
+
+# ---------------------------------------------------------------------------------------------
+# Divergence and vanishing
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+def test_scale_100_at_depth_20_diverges_cleanly(activation):
+    with strict():
+        t = Trainer(Config(activation=activation, initializer="he_normal", scale=100, depth=20))
+        first = [p.copy() for p in t.network.parameters]
+        ran = t.step(50)
+        assert t.diverged and t.status == "diverged"
+        assert t.diverged_epoch is not None and ran == t.diverged_epoch < 50
+        assert t.epoch == t.diverged_epoch
+        assert all_finite(t.network.parameters)
+        if t.diverged_epoch == 0:  # nothing was applied: the weights are the initial ones
+            for p, q in zip(first, t.network.parameters):
+                np.testing.assert_array_equal(p, q)
+        assert t.step(10) == 0 and t.epoch == t.diverged_epoch  # a diverged run stays stopped
+        assert len(t.history) == t.diverged_epoch
+        assert all_finite([t.history.loss])
+        t.snapshot()
+        t.predict(t.test.X)
+        t.history.last("loss")
+
+
+def test_an_overflowing_update_is_refused_and_the_weights_stay_finite():
+    with strict():
+        t = Trainer(Config(activation="relu", initializer="he_normal", learning_rate=1e30))
+        first = [p.copy() for p in t.network.parameters]
+        assert t.step(5) == 0
+        assert t.diverged and t.diverged_epoch == 0
+        for p, q in zip(first, t.network.parameters):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_exploding_identity_diverges_at_a_later_epoch_with_the_last_finite_weights():
+    with strict():
+        t = Trainer(Config(activation="linear", initializer="identity", scale=1.5, depth=30))
+        t.step(100)
+        assert t.diverged and t.diverged_epoch >= 1
+        assert all_finite(t.network.parameters)
+        assert len(t.history) == t.diverged_epoch
+
+
+def test_identity_half_at_depth_30_vanishes_without_warnings():
+    with strict():
+        t = Trainer(Config(initializer="identity", scale=0.5, depth=30))
+        t.step(20)
+        assert not t.diverged
+        assert t.status == "vanishing"
+        grad = t.history.grad_norm[-1]
+        assert grad[0] < 1e-8
+        assert t.history.activation_std[0, -1] < 1e-6 * t.history.activation_std[0, 0]
+        t.snapshot()
+
+
+# ---------------------------------------------------------------------------------------------
+# History: bounded memory
+
+
+def test_history_thins_to_its_capacity_and_keeps_exact_values():
+    h = History(n_layers=3, capacity=16, snapshot_capacity=4, snapshot_stride=1)
+    for epoch in range(1000):
+        if h.wants(epoch):
+            h.record(epoch, {"loss": float(epoch), "grad_norm": [epoch, 2 * epoch, 3 * epoch]})
+        if h.wants_snapshot(epoch):
+            h.add_snapshot(Snapshot(epoch, {"weights": np.zeros((3, 4))}, {}))
+        assert len(h) <= 16 and len(h.snapshots) <= 4
+    assert h.stride & (h.stride - 1) == 0 and h.stride >= 1000 // 16
+    assert np.all(h.epochs % h.stride == 0) and h.epochs[0] == 0
+    assert h.epochs[-1] > 1000 - 2 * h.stride
+    np.testing.assert_array_equal(h.loss, h.epochs.astype(float))
+    np.testing.assert_array_equal(h.grad_norm[:, 2], 3 * h.epochs)
+    assert np.all(np.isnan(h.activation_std))
+    assert all(s.epoch % h.snapshot_stride == 0 for s in h.snapshots)
+
+
+def test_a_thinned_trainer_history_matches_the_full_one():
+    config = Config(depth=2, width=8)
+    full, thin = Trainer(config), Trainer(config)
+    thin.history = History(n_layers=3, capacity=32, snapshot_capacity=4)
+    full.step(300)
+    thin.step(300)
+    assert len(thin.history) <= 32 and len(thin.history.snapshots) <= 4
+    assert thin.history.stride >= 8
+    keep = thin.history.epochs
+    np.testing.assert_array_equal(thin.history.loss, full.history.loss[keep])
+    np.testing.assert_array_equal(thin.history.weight_std, full.history.weight_std[keep])
+
+
+def test_default_history_at_depth_30_stays_far_under_100_mb():
+    t = Trainer(Config(depth=30, width=512 // 16))
+    h = t.history
+    # fill every row and every snapshot as a 20,000-epoch run would (the bound is the capacity)
+    snap = t.snapshot()
+    for epoch in range(20_000):
+        if h.wants(epoch):
+            h.record(epoch, {"loss": 1.0})
+        if h.wants_snapshot(epoch):
+            h.add_snapshot(Snapshot(epoch, {k: v.copy() for k, v in snap.counts.items()},
+                                    snap.bins))
+    assert len(h) <= h.capacity and len(h.snapshots) <= h.snapshot_capacity
+    assert h.nbytes < 100e6
+    # the bound itself, at the widest allowed depth: rows x columns x 8 bytes + snapshots
+    layers = MAX_DEPTH + 1
+    rows = h.capacity * (1 + len(PER_EPOCH) + layers * (len(PER_LAYER) + len(PER_HIDDEN))) * 8
+    snapshots = h.snapshot_capacity * 4 * layers * 42 * 4
+    assert rows + snapshots < 100e6
+
+
+def test_a_long_run_keeps_bounded_history():
+    t = Trainer(Config(depth=1, width=4))
+    t.step(5000)
+    assert len(t.history) <= t.history.capacity and t.history.stride >= 2
+    assert len(t.history.snapshots) <= t.history.snapshot_capacity
+    assert t.history.epochs[-1] >= 5000 - 2 * t.history.stride
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-layer statistics against direct NumPy formulas
+
+
+def _direct_stats(config, epochs_before=0):
+    """Train a copy of the trainer's network by hand (plain SGD, full batch) and compute every
+    statistic with textbook NumPy formulas."""
+    t = Trainer(config)
+    t.step(epochs_before)
+    net = copy.deepcopy(t.network)
+    X, y = t.train.X, t.train.y
+    Ws = [W.astype(np.float64) for W in net.weights]
+    bs = [b.astype(np.float64) for b in net.biases]
+    h, zs, hs = X.astype(np.float64), [], []
+    f = activations.get(config.activation).forward
+    for W, b in zip(Ws[:-1], bs[:-1]):
+        z = h @ W + b
+        h = f(z)
+        zs.append(z)
+        hs.append(h)
+    loss, grads = net.loss_and_gradients(X, y)
+    lr = config.learning_rate
+    new_Ws = [W - lr * dW.astype(np.float64) for W, (dW, _) in zip(Ws, grads)]
+    expected = {
+        "grad_norm": [np.sqrt(np.sum(dW.astype(np.float64) ** 2)) for dW, _ in grads],
+        "weight_std": [np.std(W) for W in Ws],
+        "activation_mean": [np.mean(a) for a in hs],
+        "activation_std": [np.std(a) for a in hs],
+        "update_ratio": [np.log10(np.std(-lr * dW.astype(np.float64)) / np.std(Wn))
+                         for (dW, _), Wn in zip(grads, new_Ws)],
+        "loss": loss,
+    }
+    if config.activation == "tanh":
+        expected["saturation"] = [np.mean(np.abs(a) > 0.97) for a in hs]
+    if config.activation == "relu":
+        expected["dead_fraction"] = [np.mean(np.all(z <= 0, axis=0)) for z in zs]
+    t.step(1)
+    return t, expected
+
+
+@pytest.mark.parametrize("config", [
+    Config(depth=3, width=8, activation="tanh", initializer="glorot_normal", scale=3.0),
+    Config(depth=4, width=6, activation="relu", initializer="he_uniform",
+           bias_initializer="random_normal", seed=3),
+])
+def test_per_layer_statistics_match_direct_formulas(config):
+    for before in (0, 7):
+        t, expected = _direct_stats(config, before)
+        h = t.history
+        assert h.epochs[-1] == before
+        for name, values in expected.items():
+            got = getattr(h, name)[-1]
+            np.testing.assert_allclose(got, values, rtol=2e-4, atol=1e-6, err_msg=name)
+    if config.activation == "tanh":
+        assert np.all(h.saturation[-1] > 0)  # scale 3 saturates some units
+        assert np.all(np.isnan(h.dead_fraction))
+    else:
+        assert np.any(h.dead_fraction > 0)
+        assert np.all(np.isnan(h.saturation))
+
+
+def test_loss_accuracy_and_test_loss():
+    t = Trainer(Config(depth=2, width=8))
+    net = copy.deepcopy(t.network)
+    logits = net.forward(t.train.X)
+    acc = np.mean((logits[:, 0] > 0) == (t.train.y == 1))
+    t.step(1)
+    assert t.history.accuracy[0] == pytest.approx(acc)
+    test_loss = t.network.loss.value(t.network.forward(t.test.X), t.test.y)  # after the update
+    assert t.history.test_loss[0] == pytest.approx(test_loss, rel=1e-6)
+    sine = Trainer(Config(dataset="sine", depth=1, width=4))
+    sine.step(2)
+    assert np.all(np.isnan(sine.history.accuracy)) and np.all(np.isfinite(sine.history.loss))
+    blobs = Trainer(Config(dataset="blobs", depth=1, width=4))
+    blobs.step(2)
+    assert np.all((blobs.history.accuracy >= 0) & (blobs.history.accuracy <= 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Histograms
+
+
+def test_bins_fractions_sum_to_one_and_overflow_goes_to_edge_bins():
+    bins = Bins(-1.0, 1.0, 10)
+    x = np.array([-5.0, -1.0, -0.95, 0.05, 0.95, 1.0, 7.0, np.inf, -np.inf])
+    counts = bins.counts([x, np.zeros(4)])
+    assert counts.shape == (2, 10)
+    np.testing.assert_allclose(counts.sum(axis=1), 1.0, rtol=1e-6)
+    assert counts[0, 0] == pytest.approx(4 / 9)    # -5, -1, -0.95, -inf
+    assert counts[0, -1] == pytest.approx(4 / 9)   # 0.95, 1, 7, inf
+    assert counts[0, 5] == pytest.approx(1 / 9)
+    assert counts[1, 5] == 1.0
+    log = GRADIENT_BINS.counts([np.array([0.0, 1e-30, 1e-12, 1.0, 1e10])])
+    assert log[0, 0] == pytest.approx(3 / 5) and log[0, -1] == pytest.approx(1 / 5)
+
+
+@pytest.mark.parametrize("config", [Config(depth=3, width=8),
+                                    Config(depth=2, width=8, activation="relu", scale=50),
+                                    Config(depth=2, width=8, batch_size=40)])
+def test_snapshot_histograms_sum_to_one_per_layer(config):
+    t = Trainer(config)
+    t.step(11)
+    snaps = t.history.snapshots
+    assert [s.epoch for s in snaps] == [0, 10]
+    for snap in [*snaps, t.snapshot()]:
+        assert set(snap.counts) == {"weights", "preactivations", "activations", "gradients"}
+        layers = {"weights": config.depth + 1, "gradients": config.depth + 1,
+                  "preactivations": config.depth, "activations": config.depth}
+        for kind, counts in snap.counts.items():
+            assert counts.shape == (layers[kind], snap.bins[kind].n_bins)
+            np.testing.assert_allclose(counts.sum(axis=1), 1.0, rtol=1e-5)
+    assert t.snapshot().epoch == t.epoch
+
+
+def test_a_full_batch_history_snapshot_is_the_state_at_its_epoch():
+    t = Trainer(Config(depth=2, width=8))
+    replay = Trainer(Config(depth=2, width=8))
+    t.step(11)
+    replay.step(10)
+    live = replay.snapshot()
+    recorded = t.history.snapshots[1]
+    assert recorded.epoch == live.epoch == 10
+    for kind in live.counts:
+        np.testing.assert_allclose(recorded.counts[kind], live.counts[kind], atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Status
+
+
+def test_status_semantics():
+    assert set(STATUSES) == {"ready", "training", "converged", "diverged", "vanishing"}
+    t = Trainer(Config(depth=2, width=8))
+    assert t.status == "ready"
+    t.step(5)
+    assert t.status == "training"
+    done = Trainer(Config(dataset="blobs", noise=0.0, depth=2, optimizer="adam",
+                          learning_rate=0.05))
+    done.step(400)
+    assert done.history.loss[-1] < 1e-3 and done.status == "converged"
+    stuck = Trainer(Config(depth=2, width=8, learning_rate=1e-9))
+    stuck.step(199)
+    assert stuck.status == "training"
+    stuck.step(2)
+    assert stuck.status == "converged"  # settled: the loss no longer moves
+    gone = Trainer(Config(scale=100, depth=20, activation="relu", initializer="he_normal"))
+    gone.step(5)
+    assert gone.status == "diverged"
+
+
+# ---------------------------------------------------------------------------------------------
+# He et al. (2015), figure 3: a 30-layer ReLU net trains with He and stalls with Glorot
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_he_trains_and_glorot_stalls_at_depth_30(seed):
+    def run(initializer):
+        t = Trainer(Config(depth=30, width=32, activation="relu", initializer=initializer,
+                           learning_rate=0.01, seed=seed))
+        t.step(200)
+        assert not t.diverged
+        return t.history
+
+    he, glorot = run("he_normal"), run("glorot_normal")
+    assert he.loss[-1] < 0.35 and he.loss[-1] < he.loss[0] - 0.3
+    assert he.accuracy[-1] > 0.85
+    assert glorot.loss[-1] > 0.68 and glorot.loss[0] - glorot.loss[-1] < 0.01
+    # why: Glorot halves the signal's variance at each ReLU layer; He keeps it
+    assert glorot.activation_std[0, -1] < 1e-3 * glorot.activation_std[0, 0]
+    assert 0.1 < he.activation_std[0, -1] / he.activation_std[0, 0] < 10
