@@ -2,6 +2,7 @@
 widget values set in code, callbacks run, artists' data and outputs asserted."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import numpy as np
@@ -55,3 +56,109 @@ def test_symmetry_meter_is_throttled_and_cheap_between_measurements():
     explorer.run(1)
     assert meter.measurements == n + 1
     assert meter.view.blitter.blits >= 1  # the bars were blitted, not fully redrawn
+
+
+# -- compare A/B --------------------------------------------------------------------------------
+from initviz.app.features.compare import CompareFeature, Comparison, compare, gradient_ratio  # noqa: E402
+from initviz.core.training import Config, Trainer  # noqa: E402
+
+
+def test_compare_sync_trains_both_on_the_same_data_and_seed():
+    a = Config(depth=12, activation="relu", initializer="random_normal")  # N(0, 0.05^2): vanishes
+    b = a.replace(initializer="he_normal")
+    result = compare(a, b, 300)
+    assert result.trainer_a.epoch == result.trainer_b.epoch == 300
+    np.testing.assert_array_equal(result.trainer_a.train.X, result.trainer_b.train.X)
+    # identical to training each alone
+    alone = Trainer(b).run(300)
+    np.testing.assert_allclose(result.history_b.loss, alone.history.loss)
+    assert result.final_loss_b < 0.8 * result.final_loss_a
+    text = result.summary()
+    assert text.startswith(f"B reached loss {result.final_loss_b:.3g} vs A {result.final_loss_a:.3g}")
+    assert "after 300 epochs" in text
+    assert "A's first-layer gradient is 1e-" in text and "(vanishing)" in text
+    assert gradient_ratio(result.history_a) < 1e-3 < gradient_ratio(result.history_b)
+
+
+def test_compare_words_for_divergence_zeros_and_ties():
+    diverging = compare(Config(initializer="random_normal", scale=100.0, activation="relu", depth=10),
+                        Config(activation="relu", depth=10), 60)
+    assert diverging.trainer_a.diverged
+    assert diverging.summary().startswith("A diverged at epoch")
+    assert np.isnan(diverging.final_loss_a)
+    zeros = compare(Config(), Config(initializer="zeros"), 60)
+    assert "B's first-layer gradient is exactly 0" in zeros.summary()
+    tie = compare(Config(), Config(), 30)
+    assert tie.summary().startswith("A and B end at about the same loss")
+    with pytest.raises(ValueError, match="epochs"):
+        Comparison(Config(), Config(), 0)
+
+
+def test_compare_tab_in_a_script_trains_synchronously_and_draws():
+    explorer = Explorer(depth=5, features=[CompareFeature])
+    tab = feature_of(explorer, CompareFeature)
+    assert "glorot_uniform" in tab.a_label.value
+    assert {"initviz-compare-b"} <= set(tab.b_initializer._dom_classes)
+    assert "initviz-compare-b" in tab.b_scale._dom_classes and "initviz-compare-b" in tab.b_activation._dom_classes
+    tab.b_initializer.value = "zeros"
+    tab.b_activation.value = "tanh"
+    tab.epochs.value = 40
+    tab.button.click()  # no event loop: trains now
+    result = tab.result
+    assert result is not None and result.config_b.initializer == "zeros"
+    assert result.config_b.replace(initializer="glorot_uniform") == explorer.config
+    view = tab.view
+    np.testing.assert_allclose(view.loss["A"].get_ydata(), result.history_a.loss)
+    np.testing.assert_allclose(view.loss["B"].get_ydata(), result.history_b.loss)
+    np.testing.assert_allclose(view.grad["A"].get_ydata(), result.history_a.grad_norm[-1])
+    np.testing.assert_array_equal(view.grad["B"].get_xdata(), np.arange(1, 7))
+    assert result.summary() in tab.summary.value.replace("&#x27;", "'")
+    assert tab.progress.value == 1.0
+    tab.copy_button.click()
+    assert tab.b_initializer.value == explorer.config.initializer
+    assert_no_errors(explorer)
+
+
+def test_compare_button_runs_as_a_task_and_keeps_the_loop_live():
+    async def main():
+        explorer = Explorer(depth=4, features=[CompareFeature])
+        tab = feature_of(explorer, CompareFeature)
+        tab.b_scale.value = 0.01
+        tab.epochs.value = 200
+        tab.button.click()
+        assert tab.running and tab.button.description == "stop"
+        ticks = 0
+        while not tab.task.done():  # other coroutines run while A and B train
+            ticks += 1
+            await asyncio.sleep(0)
+        await tab.task
+        return explorer, tab, ticks
+
+    explorer, tab, ticks = asyncio.run(main())
+    assert ticks >= 5
+    assert tab.result.trainer_a.epoch == tab.result.trainer_b.epoch == 200
+    assert tab.result.config_b.scale == pytest.approx(0.01)
+    assert tab.button.description == "compare"
+    assert "after 200 epochs" in tab.summary.value
+    np.testing.assert_allclose(tab.view.loss["B"].get_ydata(), tab.result.history_b.loss)
+    assert_no_errors(explorer)
+
+
+def test_compare_button_again_stops_the_run():
+    async def main():
+        explorer = Explorer(features=[CompareFeature])
+        tab = feature_of(explorer, CompareFeature)
+        tab.epochs.value = 5000
+        tab.button.click()
+        task = tab.task
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        tab.button.click()  # stop
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return tab
+
+    tab = asyncio.run(main())
+    assert not tab.running and tab.result is None
+    assert tab.comparison.trainer_a.epoch < 5000
+    assert "stopped" in tab.summary.value
