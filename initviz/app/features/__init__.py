@@ -5,8 +5,9 @@ and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them i
 """
 from __future__ import annotations
 
+from initviz.app.features.export import ExportFeature
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
 
-FEATURES: list = [PresetsFeature, SharePanel, ReplayFeature]
+FEATURES: list = [PresetsFeature, SharePanel, ReplayFeature, ExportFeature]

@@ -1,0 +1,144 @@
+"""The Export tab: the dashboard as a PNG and the run's history as a CSV, downloadable in the page.
+
+ipywidgets has no download widget, so a click fills an HTML widget with ``<a download=...
+href="data:...;base64,...">`` links. Scripts use the plain functions ``history_csv(history)`` and
+``dashboard_png(explorer)``.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+import re
+
+import ipywidgets as W
+import numpy as np
+
+from initviz.core.training import PER_EPOCH, PER_HIDDEN, PER_LAYER, History
+
+
+def history_columns(history: History) -> list[tuple[str, np.ndarray]]:
+    """(column name, values) for every recorded statistic: epoch, per-epoch, then per-layer.
+
+    Per-layer statistics get one column per layer, ``grad_norm_L1`` (first layer) ...
+    ``grad_norm_L7`` (output layer of a depth-6 network); hidden-layer ones stop at the last
+    hidden layer.
+    """
+    columns: list[tuple[str, np.ndarray]] = [("epoch", history.epochs)]
+    for name in PER_EPOCH:
+        columns.append((name, getattr(history, name)))
+    for name in (*PER_LAYER, *PER_HIDDEN):
+        values = getattr(history, name)
+        for layer in range(values.shape[1]):
+            columns.append((f"{name}_L{layer + 1}", values[:, layer]))
+    return columns
+
+
+def _cell(value) -> str:
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    return "" if math.isnan(value) else repr(value)
+
+
+def history_csv(history: History) -> str:
+    """The history as CSV text: a header row, then one row per recorded epoch.
+
+    Floats are written with ``repr`` (they read back exactly); missing values (NaN, e.g. the
+    saturation of a ReLU layer) are empty cells.
+    """
+    columns = history_columns(history)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([name for name, _ in columns])
+    for row in range(len(history)):
+        writer.writerow([_cell(values[row]) for _, values in columns])
+    return out.getvalue()
+
+
+def dashboard_png(explorer, dpi: float | None = None) -> bytes:
+    """The explorer's dashboard as PNG bytes (at the figure's own size unless ``dpi`` is given)."""
+    buffer = io.BytesIO()
+    kwargs = {"format": "png"}
+    if dpi is not None:
+        kwargs["dpi"] = dpi
+    explorer.dashboard.savefig(buffer, **kwargs)
+    return buffer.getvalue()
+
+
+def file_stem(config) -> str:
+    """A file name that says what was run: ``initviz-he_normal-relu-d6-w32-moons``."""
+    stem = f"initviz-{config.initializer}-{config.activation}-d{config.depth}-w{config.width}-{config.dataset}"
+    if config.scale != 1.0:
+        stem += f"-x{config.scale:g}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+
+
+def download_link(data: bytes, filename: str, mime: str, text: str) -> str:
+    """An HTML ``<a download>`` link carrying ``data`` inline."""
+    payload = base64.b64encode(data).decode("ascii")
+    return (f"<a download='{html.escape(filename, quote=True)}' href='data:{mime};base64,{payload}' "
+            f"class='initviz-download' style='margin-right:16px'>⬇ {html.escape(text)}</a>")
+
+
+class ExportFeature:
+    """PNG and CSV buttons; each click fills ``links`` (``.initviz-export-links``) with a link."""
+
+    title = "Export"
+    png_dpi = 144  # twice the screen figure's 72 dpi: sharp enough for slides
+
+    def __init__(self, explorer) -> None:
+        self.explorer = explorer
+        self.png_button = W.Button(description="dashboard PNG", icon="image",
+                                   tooltip="a picture of the dashboard, for slides",
+                                   layout=W.Layout(width="160px"))
+        self.csv_button = W.Button(description="history CSV", icon="table",
+                                   tooltip="every recorded statistic, one row per epoch",
+                                   layout=W.Layout(width="160px"))
+        self.png_button.add_class("initviz-export-png")
+        self.csv_button.add_class("initviz-export-csv")
+        self.links = W.HTML()
+        self.links.add_class("initviz-export-links")
+        self._png = ""
+        self._csv = ""
+        self.widget = W.VBox([
+            W.HBox([self.png_button, self.csv_button]),
+            self.links,
+            W.HTML("<div style='font-size:12px;color:#555'>Each button makes a download link "
+                   "for the run as it is now. The CSV has one row per recorded epoch: loss, "
+                   "test loss, accuracy, and per layer (L1 = first) the gradient norm, weight "
+                   "std, update ratio (log10), activation mean/std, % saturated and % dead."
+                   "</div>"),
+        ])
+        self.png_button.on_click(explorer._guard(lambda _: self.make_png()))
+        self.csv_button.on_click(explorer._guard(lambda _: self.make_csv()))
+
+    def make_png(self) -> bytes:
+        data = dashboard_png(self.explorer, dpi=self.png_dpi)
+        name = f"{file_stem(self.explorer.config)}-epoch{self.explorer.trainer.epoch}.png"
+        self._png = download_link(data, name, "image/png", f"{name} ({len(data) // 1024} kB)")
+        self._show()
+        return data
+
+    def make_csv(self) -> str:
+        text = history_csv(self.explorer.trainer.history)
+        name = f"{file_stem(self.explorer.config)}-history.csv"
+        rows = len(self.explorer.trainer.history)
+        self._csv = download_link(text.encode("utf-8"), name, "text/csv",
+                                  f"{name} ({rows} rows)")
+        self._show()
+        return text
+
+    def _show(self) -> None:
+        self.links.value = self._png + self._csv
+
+    # -- Feature protocol -------------------------------------------------------------------
+    def on_reset(self) -> None:
+        # links describe the previous run: drop them
+        self._png = self._csv = ""
+        self.links.value = ""
+
+    def on_frame(self) -> None:
+        pass
