@@ -1,0 +1,301 @@
+"""The ``initviz`` command line.
+
+    initviz app [--port N] [--no-browser] [--ip IP]   serve the explorer with standalone Voila
+    initviz binder-link OWNER/REPO [--voila] [--ref REF]   print Binder badge Markdown
+    initviz --help | --version
+
+Commands live in the ``COMMANDS`` registry (name -> :class:`Command`): to add one, write a
+``configure(parser)`` that declares its arguments and a ``run(args) -> int``, and register it.
+
+This module imports only the standard library at import time; each command imports what it
+needs when it runs. Bad arguments print a one-line message and exit non-zero (2 for usage
+errors, 1 for failures at run time), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+import sys
+from typing import Callable, NamedTuple, Sequence
+
+PROG = "initviz"
+DEFAULT_PORT = 8866
+DEFAULT_IP = "127.0.0.1"
+STARTUP_TIMEOUT = 120.0  # seconds to wait for Voila to accept connections
+
+BINDER_BASE = "https://mybinder.org/v2/gh"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+LESSON_URLPATH = "lab/tree/notebooks/lesson.ipynb"
+APP_URLPATH = "voila/render/notebooks/explorer.ipynb"
+
+# Settings passed to Voila on the command line (they take precedence over any voila.json).
+VOILA_ARGS = (
+    "--template=lab",
+    "--theme=light",
+    "--strip_sources=True",
+    "--show_tracebacks=True",
+    "--VoilaExecutor.timeout=60",
+    "--MappingKernelManager.cull_idle_timeout=600",
+    "--MappingKernelManager.cull_interval=60",
+    "--preheat_kernel=True",  # one kernel waits with the notebook already run: fast first page
+    "--pool_size=1",
+)
+
+
+class CommandError(Exception):
+    """A failure to report as ``initviz: error: <message>`` with exit status 1."""
+
+
+class Command(NamedTuple):
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def ip_or_host(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if _HOSTNAME.match(text):
+        return text
+    raise argparse.ArgumentTypeError(f"not an IP address or host name: {text!r}")
+
+
+_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+def github_repo(text: str) -> str:
+    owner, slash, repo = text.partition("/")
+    if (not slash or not _OWNER.match(owner) or not _REPO.match(repo)
+            or repo in {".", ".."} or repo.endswith(".git")):
+        raise argparse.ArgumentTypeError(
+            f"expected a GitHub repository as OWNER/REPO (e.g. jane/initviz), got {text!r}")
+    return text
+
+
+def git_ref(text: str) -> str:
+    if not text or any(c.isspace() or c in "~^:?*[\\" for c in text) or ".." in text:
+        raise argparse.ArgumentTypeError(f"not a valid git branch, tag or commit: {text!r}")
+    return text
+
+
+# ---------------------------------------------------------------- binder-link
+
+
+def binder_url(repo: str, *, voila: bool = False, ref: str = "main") -> str:
+    """The mybinder.org URL opening the lesson in JupyterLab, or the app in Voila."""
+    from urllib.parse import quote
+
+    urlpath = APP_URLPATH if voila else LESSON_URLPATH
+    return f"{BINDER_BASE}/{repo}/{quote(ref, safe='')}?urlpath={quote(urlpath, safe='')}"
+
+
+def binder_badge(repo: str, *, voila: bool = False, ref: str = "main") -> str:
+    """Markdown for a Binder badge (the text to paste into course material)."""
+    alt = "Open the initviz app on Binder" if voila else "Open the initviz lesson on Binder"
+    return f"[![{alt}]({BINDER_BADGE})]({binder_url(repo, voila=voila, ref=ref)})"
+
+
+def _configure_binder_link(p: argparse.ArgumentParser) -> None:
+    p.add_argument("repo", type=github_repo, metavar="OWNER/REPO",
+                   help="the GitHub repository holding initviz (with its binder/ folder)")
+    p.add_argument("--voila", action="store_true",
+                   help="open the explorer app in Voila instead of the lesson in JupyterLab")
+    p.add_argument("--ref", type=git_ref, default="main",
+                   help="branch, tag or commit to build (default: main)")
+
+
+def _run_binder_link(args: argparse.Namespace) -> int:
+    print(binder_badge(args.repo, voila=args.voila, ref=args.ref))
+    return 0
+
+
+# ---------------------------------------------------------------- app
+
+
+def _configure_app(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=port_number, default=None,
+                   help=f"port to listen on (default: {DEFAULT_PORT}, or the next free one)")
+    p.add_argument("--ip", type=ip_or_host, default=DEFAULT_IP,
+                   help=f"address to listen on (default: {DEFAULT_IP}, this machine only)")
+    p.add_argument("--no-browser", action="store_true",
+                   help="do not open a web browser, just print the URL")
+
+
+def _port_free(ip: str, port: int) -> bool:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(ip, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(addr)
+        except OSError:
+            return False
+    return True
+
+
+def _choose_port(ip: str, requested: int | None) -> int:
+    if requested is not None:
+        if not _port_free(ip, requested):
+            raise CommandError(f"port {requested} on {ip} is in use (or not available); "
+                               "choose another with --port")
+        return requested
+    for port in range(DEFAULT_PORT, DEFAULT_PORT + 50):
+        if _port_free(ip, port):
+            return port
+    raise CommandError(f"no free port in {DEFAULT_PORT}-{DEFAULT_PORT + 49}; use --port")
+
+
+def _wait_until_listening(proc, ip: str, port: int, timeout: float) -> None:
+    import socket
+    import time
+
+    host = "127.0.0.1" if ip in ("0.0.0.0", "") else ("::1" if ip == "::" else ip)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CommandError(f"Voila exited during startup (status {proc.returncode}); "
+                               "see its messages above")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError(f"Voila did not start listening on port {port} within {timeout:.0f} s")
+
+
+def voila_command(notebook: str, *, port: int, ip: str) -> list[str]:
+    """The standalone-Voila command line that serves ``notebook`` (and nothing else)."""
+    return [sys.executable, "-m", "voila", notebook, f"--port={port}", f"--Voila.ip={ip}",
+            "--Voila.port_retries=0", "--no-browser", *VOILA_ARGS]
+
+
+def _exit_on_signal(signum, frame):  # turns SIGTERM into SystemExit, so cleanup runs
+    raise SystemExit(128 + signum)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    import importlib.util
+    import signal
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from initviz.notebook_template import write_explorer_notebook
+
+    for module in ("voila", "ipykernel"):
+        if importlib.util.find_spec(module) is None:
+            raise CommandError(f"{module} is not installed in this Python ({sys.executable}); "
+                               "reinstall initviz: python -m pip install initviz")
+
+    port = _choose_port(args.ip, args.port)
+    # Stop Voila and its kernels when this process is told to stop (not only on Ctrl+C).
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit_on_signal)
+    workdir = Path(tempfile.mkdtemp(prefix="initviz-app-"))
+    try:
+        notebook = write_explorer_notebook(workdir / "explorer.ipynb")
+        (workdir / "voila.json").write_text("{}\n", encoding="utf-8")
+        cmd = voila_command(notebook.name, port=port, ip=args.ip)
+        # Voila reads voila.json from its working directory: run it in the temporary folder so
+        # a voila.json wherever the user happens to be cannot change what is served.
+        proc = subprocess.Popen(cmd, cwd=workdir)
+        try:
+            _wait_until_listening(proc, args.ip, port, STARTUP_TIMEOUT)
+            shown = f"[{args.ip}]" if ":" in args.ip else args.ip
+            url = f"http://{shown}:{port}/"
+            print(f"\ninitviz explorer: {url}\n(press Ctrl+C to stop)\n", flush=True)
+            if not args.no_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+            return proc.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            if proc.poll() is None:
+                proc.terminate()  # Voila shuts its kernels down on SIGTERM
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- registry and main
+
+COMMANDS: dict[str, Command] = {
+    "app": Command("serve the explorer app in your browser (standalone Voila)",
+                   _configure_app, _run_app),
+    "binder-link": Command("print Binder badge Markdown for course material",
+                           _configure_binder_link, _run_binder_link),
+    # "figure": Command("render a static dashboard for slides", _configure_figure, _run_figure),
+}
+
+
+def _version() -> str:
+    from initviz import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="initviz: see what a neural network's weight initializer does.",
+        epilog=f"Run '{PROG} COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
+        command.configure(p)
+        p.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except CommandError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
