@@ -222,7 +222,8 @@ def compare(config_a: Config, config_b: Config, epochs: int = DEFAULT_EPOCHS) ->
     return Comparison(config_a, config_b, epochs).run()
 
 
-def _current_loop(explorer) -> asyncio.AbstractEventLoop | None:
+def current_loop(explorer) -> asyncio.AbstractEventLoop | None:
+    """The running event loop, else the explorer's (a kernel's), else None (a plain script)."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
@@ -319,7 +320,7 @@ class CompareFeature:
         self.view.blitter.push(full=True)
         self.summary.value = "<i>training A and B…</i>"
         self.progress.value = 0.0
-        loop = _current_loop(self.explorer)
+        loop = current_loop(self.explorer)
         if loop is None:  # plain script: train now
             self.comparison.run()
             self._finish()

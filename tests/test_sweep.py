@@ -1,0 +1,162 @@
+"""Depth x scale sweep (core and view): grid results, slicing, timings, colours and clicks."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from initviz.core import sweep
+from initviz.core.threads import limit_blas_threads
+from initviz.core.training import Config, Trainer
+from initviz.plots.sweep_view import RATIO_LIMIT, SweepView, cell_label
+
+SMALL = dict(depths=(2, 6), scales=(0.1, 1.0, 30.0), epochs=40)
+
+
+@pytest.fixture(scope="module")
+def small_result() -> sweep.SweepResult:
+    return sweep.run_grid(Config(activation="relu", initializer="he_normal"), **SMALL)
+
+
+def test_grid_cells_match_single_runs(small_result):
+    result = small_result
+    assert result.complete and result.shape == (2, 3) and len(result.cells) == 6
+    config = result.config_at(1, 1)
+    assert (config.depth, config.scale, config.activation) == (6, 1.0, "relu")
+    trainer = Trainer(config).run(40)
+    net = trainer.network
+    expected = float(net.loss.value(net.forward(trainer.train.X), trainer.train.y))
+    assert result.final_loss[1, 1] == pytest.approx(expected, rel=1e-5)
+    cell = result.cell(1, 1)
+    assert cell.epochs == 40 and not cell.diverged and cell.seconds > 0
+    assert cell.final_loss < cell.initial_loss
+
+
+def test_scales_show_vanishing_and_divergence(small_result):
+    result = small_result
+    assert result.diverged[1, 2]  # He x 30 at depth 6 overflows
+    assert math.isnan(result.final_loss[1, 2])
+    assert result.cell(1, 2).diverged_epoch is not None
+    assert not result.diverged[:, :2].any()
+    # scale 0.1 stays near chance (ln 2) while scale 1 learns
+    assert result.final_loss[1, 0] > 0.68 and result.final_loss[1, 1] < 0.6
+    assert result.best() in {(0, 1), (1, 1)}
+    assert f"6 of 6 runs of 40 epochs, {int(result.diverged.sum())} diverged" in result.summary()
+
+
+def test_gradient_ratio_at_init_is_the_initializers_signature():
+    config = Config(activation="tanh", initializer="glorot_uniform")
+    result = sweep.run_grid(config, depths=(10,), scales=(1.0, 10.0), epochs=1)
+    # scale 10 saturates tanh: the last layer's gradient is small next to the first layer's
+    assert result.log_grad_ratio[0, 1] > 1.0
+    assert abs(result.log_grad_ratio[0, 0]) < 1.0
+    zeros = sweep.run_cell(Config(initializer="zeros"), epochs=1)
+    assert zeros.log_grad_ratio == -math.inf  # first-layer gradient exactly 0
+
+
+def test_iterator_yields_cells_in_order_and_sweep_slices_are_bounded():
+    config = Config()
+    cells = list(sweep.iter_grid(config, depths=(2, 3), scales=(0.5, 1.0), epochs=5))
+    assert [(c.depth_index, c.scale_index) for c in cells] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [(c.depth, c.scale) for c in cells] == [(2, 0.5), (2, 1.0), (3, 0.5), (3, 1.0)]
+    grid = sweep.Sweep(config, depths=(30,), scales=(1.0,), epochs=100)
+    slices = 0
+    while not grid.done:
+        start = time.perf_counter()
+        grid.advance(0.02)
+        assert time.perf_counter() - start < 0.2  # one slice never blocks for a whole cell
+        slices += 1
+    assert slices > 2 and grid.result.complete and grid.progress == grid.total == 1
+
+
+def test_index_of_and_base_config():
+    config = Config(initializer="he_normal", activation="relu")
+    result = sweep.SweepResult(config, (2, 5), (0.1, 1.0), 10)
+    assert result.index_of(config.replace(depth=5, scale=0.1)) == (1, 0)
+    assert result.index_of(config.replace(depth=4)) is None
+    assert result.index_of(config.replace(scale=0.2)) is None
+    assert result.index_of(config.replace(depth=2, scale=1.0, seed=3)) is None  # other setting
+    assert result.best() is None and result.summary() == "nothing run yet"
+
+
+def test_bad_grids_raise():
+    with pytest.raises(ValueError, match="at least one"):
+        sweep.Sweep(Config(), depths=(), scales=(1.0,))
+    with pytest.raises(ValueError, match="epochs"):
+        sweep.Sweep(Config(), epochs=0)
+    with pytest.raises(ValueError, match="depth"):
+        sweep.Sweep(Config(), depths=(0,))
+    with pytest.raises(ValueError, match="scale"):
+        sweep.Sweep(Config(), scales=(-1.0,))
+
+
+def test_default_sweep_fits_the_time_budget():
+    """The 5 x 5 default grid of 200 epochs on the default setting: under ~10 s on 2 cores."""
+    limit_blas_threads(1)
+    start = time.perf_counter()
+    result = sweep.run_grid(Config())
+    elapsed = time.perf_counter() - start
+    assert result.complete and result.shape == (5, 5) and result.epochs == sweep.DEFAULT_EPOCHS
+    assert elapsed < 10.0, f"default sweep took {elapsed:.1f} s"
+
+
+def test_he_trains_where_glorot_stalls_at_depth_30():
+    """He et al. (2015), fig. 3 in miniature: 30 ReLU layers, scale 1."""
+    glorot = sweep.run_cell(Config(activation="relu", initializer="glorot_uniform", depth=30), 200)
+    he = sweep.run_cell(Config(activation="relu", initializer="he_normal", depth=30), 200)
+    assert glorot.final_loss > 0.68  # ln 2: has not learned
+    assert he.final_loss < 0.5
+
+
+# -- the view -------------------------------------------------------------------------------------
+def make_view(result, mode="loss") -> SweepView:
+    figure = Figure(figsize=(6, 3.6), dpi=72)
+    FigureCanvasAgg(figure)
+    return SweepView(figure, result.depths, result.scales, mode)
+
+
+def test_view_colours_cells_and_marks_divergence(small_result):
+    view = make_view(small_result)
+    view.update(small_result)
+    shown = np.ma.filled(view.image.get_array().astype(float), np.nan)
+    expected = small_result.final_loss.copy()
+    expected[small_result.diverged] = np.nan
+    np.testing.assert_allclose(shown, expected)
+    assert view.texts[1][2].get_text() == "×"
+    assert view.texts[1][1].get_text() == f"{small_result.final_loss[1, 1]:.2f}"
+    assert view.update(small_result, "gradient") is True  # new colouring: full redraw
+    shown = np.ma.filled(view.image.get_array().astype(float), np.nan)
+    ratio = np.clip(small_result.log_grad_ratio, -RATIO_LIMIT, RATIO_LIMIT)
+    ratio[small_result.diverged] = np.nan
+    np.testing.assert_allclose(shown, ratio)
+    assert view.texts[0][0].get_text() == cell_label(small_result, 0, 0, "gradient")
+    view.blitter.push(full=True)
+    view.blitter.push()
+    assert view.blitter.blits == 1
+
+
+def test_view_cells_not_run_are_blank():
+    result = sweep.SweepResult(Config(), (2, 5), (0.1, 1.0), 10)
+    view = make_view(result)
+    view.update(result)
+    assert np.all(np.ma.getmaskarray(view.image.get_array()) | np.isnan(np.ma.filled(view.image.get_array(), np.nan)))
+    assert all(t.get_text() == "" for row in view.texts for t in row)
+
+
+def test_view_maps_pixels_to_cells(small_result):
+    view = make_view(small_result)
+    view.figure.canvas.draw()
+    for i in range(2):
+        for j in range(3):
+            x, y = view.pixel_of(i, j)
+            xdata, ydata = view.ax.transData.inverted().transform((x, y))
+            assert view.cell_at(xdata, ydata) == (i, j)
+    assert view.cell_at(5.0, 0.0) is None and view.cell_at(None, None) is None
+    view.select(1, 2)
+    assert view.outline.get_visible() and view.outline.get_xy() == (1.5, 0.5)
+    view.select(None)
+    assert not view.outline.get_visible()
