@@ -270,6 +270,20 @@ class History:
         return values[-1] if len(values) else np.nan
 
 
+def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.Dataset, Network]:
+    """``(dataset, train, test, network)`` for ``config``, exactly as ``Trainer.reset`` draws
+    them (the dataset, the 75/25 split and the network all seeded by ``config.seed``)."""
+    c = config
+    data = datasets.make(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
+    train, test = datasets.train_test_split(data, test_fraction=0.25, seed=c.seed)
+    network = Network(
+        [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
+        activation=c.activation, initializer=c.initializer, scale=c.scale,
+        bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
+    )
+    return data, train, test, network
+
+
 STATUSES = ("ready", "training", "converged", "diverged", "vanishing")
 
 
@@ -292,14 +306,7 @@ class Trainer:
         if config is not None:
             self.config = config
         c = self.config
-        data = datasets.make(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
-        self.dataset = data
-        self.train, self.test = datasets.train_test_split(data, test_fraction=0.25, seed=c.seed)
-        self.network = Network(
-            [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
-            activation=c.activation, initializer=c.initializer, scale=c.scale,
-            bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
-        )
+        self.dataset, self.train, self.test, self.network = build(c)
         self.optimizer = optimizers.get(c.optimizer, c.learning_rate)
         self._rng = np.random.default_rng([c.seed, 1])
         self.epoch = 0
