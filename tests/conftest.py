@@ -1,0 +1,209 @@
+"""Shared fixtures: free ports, servers run as subprocesses, a headless Chromium.
+
+Browser tests (``@pytest.mark.browser``) drive Debian's chromium (/usr/bin/chromium) with
+Playwright. Without it they are skipped, unless the environment variable CI is set: in CI a
+missing browser is a failure, not a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# INITVIZ_TEST_NOTEBOOKS points the servers at another folder (for debugging the harness).
+NOTEBOOKS = Path(os.environ.get("INITVIZ_TEST_NOTEBOOKS", REPO / "notebooks"))
+CHROMIUM = os.environ.get("INITVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SERVER_START_TIMEOUT = 90.0
+
+# Kernels started by the servers below (and by nbclient) import the checkout's initviz, even
+# when it is not pip-installed in this environment.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+# ---------------------------------------------------------------- servers
+
+
+class Server:
+    """A server subprocess in its own process group (so its kernels die with it)."""
+
+    def __init__(self, cmd: list[str], *, url: str, cwd: Path, log: Path,
+                 env: dict | None = None) -> None:
+        self.cmd, self.url, self.log_path = cmd, url, log
+        self._log = open(log, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    def wait_ready(self, path: str = "", timeout: float = SERVER_START_TIMEOUT) -> None:
+        """Wait until GET url+path answers 200, failing early if the process died."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.cmd[:4]} exited with {self.proc.returncode}:\n"
+                                   f"{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError) as error:
+                last = error
+            time.sleep(0.25)
+        raise RuntimeError(f"{self.url + path} not ready after {timeout:.0f} s ({last}):\n"
+                           f"{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM (servers shut their kernels down), then SIGKILL the whole group."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything left: kernels, children
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def voila_server(tmp_path_factory):
+    """Voila serving notebooks/ with the repository's voila.json (read from the working dir)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    cmd = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--no-browser", "--Voila.port_retries=0"]
+    server = Server(cmd, url=f"http://127.0.0.1:{port}", cwd=REPO, log=log)
+    try:
+        server.wait_ready("/")
+        yield server
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- browser
+
+
+def _browser_unavailable() -> str | None:
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"{CHROMIUM} not found (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright not installed (python -m pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _browser_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests need Chromium in CI: {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# ipympl paints every frame it receives with drawImage on the figure's canvas: count them per
+# canvas (and in total) so tests can wait for "a new frame arrived" instead of sleeping.
+COUNT_FRAMES = """
+(() => {
+  const original = CanvasRenderingContext2D.prototype.drawImage;
+  window.__initvizFrames = 0;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const canvas = this.canvas;
+    canvas.__initvizFrames = (canvas.__initvizFrames || 0) + 1;
+    window.__initvizFrames += 1;
+    return original.apply(this, args);
+  };
+})();
+"""
+
+# Voila's lab template loads the Font Awesome icon font's CSS from a CDN; offline that request
+# fails with ERR_NAME_NOT_RESOLVED. That console error is expected, no other.
+FONT_CDN_URLS = ("https://cdn.jsdelivr.net/npm/@fortawesome/", "https://fonts.googleapis.com/",
+                 "https://fonts.gstatic.com/")
+
+
+def _expected_console_error(text: str, url: str) -> bool:
+    return "ERR_NAME_NOT_RESOLVED" in text and url.startswith(FONT_CDN_URLS)
+
+
+class PageErrors(list):
+    """Console errors and uncaught page errors seen by a page, as strings."""
+
+    def check(self) -> None:
+        assert not self, "errors in the page:\n" + "\n".join(self)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (own context) counting canvas frames; ``page.errors`` collects errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    context.add_init_script(COUNT_FRAMES)
+    page = context.new_page()
+    errors = PageErrors()
+
+    def on_console(msg):
+        if msg.type == "error":
+            url = (msg.location or {}).get("url", "")
+            if not _expected_console_error(msg.text, url):
+                errors.append(f"console: {msg.text} ({url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: the quick tests report first."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
