@@ -262,7 +262,7 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
 
 def measure(trainer) -> TheoryPrediction:
     """The same quantities measured on ``trainer``'s network (at init if it has not trained)
-    over its full training batch, in float64: pooled std over samples and units.
+    over its full training batch: pooled std over samples and units (sums in float64).
 
     ``trainer`` is a :class:`~initviz.core.training.Trainer` (anything with ``network`` and
     ``train``). One network fluctuates around the mean-field prediction: at layer l of width n
@@ -272,9 +272,8 @@ def measure(trainer) -> TheoryPrediction:
     average over draws (:func:`measure_mean`) is within a few percent.
     """
     net = trainer.network
-    X = trainer.train.X.astype(np.float64)
-    Ws = [W.astype(np.float64) for W in net.weights]
-    bs = [b.astype(np.float64) for b in net.biases]
+    X = np.asarray(trainer.train.X, dtype=net.dtype)
+    Ws, bs = net.weights, net.biases  # products in the network's dtype, statistics in float64
     act = net.activation
     with np.errstate(all="ignore"):
         h, zs, hs = X, [], []
@@ -285,16 +284,16 @@ def measure(trainer) -> TheoryPrediction:
             hs.append(h)
         logits = h @ Ws[-1] + bs[-1]
         _, delta = net.loss.value_and_grad(logits, trainer.train.y)
-        delta = np.asarray(delta, dtype=np.float64)
-        out_rms = math.sqrt(float(np.mean(delta * delta)))
+        delta = np.asarray(delta, dtype=net.dtype)
+        out_rms = math.sqrt(float(np.mean(np.square(delta, dtype=np.float64))))
         grad = [0.0] * len(zs)
         for layer in range(len(zs) - 1, -1, -1):
             delta = (delta @ Ws[layer + 1].T) * act.derivative(zs[layer], hs[layer])
-            grad[layer] = math.sqrt(float(np.mean(delta * delta))) / out_rms
+            grad[layer] = math.sqrt(float(np.mean(np.square(delta, dtype=np.float64)))) / out_rms
         return TheoryPrediction(
-            np.array([float(np.std(z)) for z in zs]),
-            np.array([float(np.std(a)) for a in hs]),
-            np.array([float(np.mean(a)) for a in hs]),
+            np.array([float(np.std(z, dtype=np.float64)) for z in zs]),
+            np.array([float(np.std(a, dtype=np.float64)) for a in hs]),
+            np.array([float(np.mean(a, dtype=np.float64)) for a in hs]),
             np.array(grad),
         )
 
