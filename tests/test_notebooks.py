@@ -1,0 +1,46 @@
+"""Every notebook runs top to bottom headless; explorer.ipynb is the packaged template."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import REPO
+from initviz.notebook_template import explorer_notebook
+
+NOTEBOOK_PATHS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert (REPO / "notebooks" / "explorer.ipynb") in NOTEBOOK_PATHS
+
+
+@pytest.mark.timeout(360)
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.name for p in NOTEBOOK_PATHS])
+def test_notebook_runs_headless(path):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", f"{path.name}: {output}"
+
+
+def _normalise(cells):
+    return [{"cell_type": c["cell_type"], "source": c["source"]} for c in cells]
+
+
+def test_explorer_notebook_is_the_template():
+    saved = nbformat.read(REPO / "notebooks" / "explorer.ipynb", as_version=4)
+    generated = nbformat.from_dict(explorer_notebook())
+    nbformat.validate(generated)
+    assert _normalise(saved.cells) == _normalise(generated.cells), (
+        "notebooks/explorer.ipynb drifted from initviz/notebook_template.py; regenerate it with "
+        "python -m initviz.notebook_template")
+    assert saved.metadata.kernelspec.name == "python3"
+    assert saved.metadata.kernelspec.display_name == "Python 3 (ipykernel)"
+    assert saved.metadata.language_info.name == "python"
+    for cell in saved.cells:
+        assert not cell.get("outputs"), "explorer.ipynb is saved without outputs"
+
