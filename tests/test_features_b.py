@@ -44,6 +44,8 @@ def test_symmetry_meter_shows_one_unit_for_ones_and_width_for_glorot():
 def test_symmetry_meter_is_throttled_and_cheap_between_measurements():
     explorer = Explorer(features=[SymmetryFeature])
     meter = feature_of(explorer, SymmetryFeature)
+    assert meter.view.blitter.full_draws == 0  # nothing drawn until the page shows the figure
+    meter.canvas.draw()  # what the page's first display does
     n = meter.measurements
     explorer.run(1)
     explorer.run(1)
@@ -55,8 +57,27 @@ def test_symmetry_meter_is_throttled_and_cheap_between_measurements():
     meter._due = 0.0  # time passes
     explorer.run(1)
     assert meter.measurements == n + 1
-    assert meter.view.blitter.blits >= 1  # the bars were blitted, not fully redrawn
+    assert meter.view.blitter.blits == 1  # the bars were blitted, not fully redrawn
+    assert meter.view.blitter.full_draws == 0
 
+
+
+def test_symmetry_meter_skips_work_while_its_tab_is_hidden():
+    from initviz.app.features.presets import PresetsFeature
+
+    explorer = Explorer(initializer="ones", features=[PresetsFeature, SymmetryFeature])
+    meter = feature_of(explorer, SymmetryFeature)
+    explorer.tabs.selected_index = 0
+    n = meter.measurements
+    meter._due = 0.0
+    explorer.run(1)
+    assert meter.measurements == n  # hidden: nothing measured
+    explorer.tabs.selected_index = 1  # shown: measured at once
+    assert meter.measurements == n + 1
+    meter._due = 0.0
+    explorer.run(1)
+    assert meter.measurements == n + 2
+    assert_no_errors(explorer)
 
 # -- compare A/B --------------------------------------------------------------------------------
 from initviz.app.features.compare import CompareFeature, Comparison, compare, gradient_ratio  # noqa: E402
@@ -269,3 +290,4 @@ def test_sweep_click_outside_the_grid_does_nothing():
     tab.canvas.callbacks.process("button_press_event", event)
     assert explorer.config == before
     assert_no_errors(explorer)
+

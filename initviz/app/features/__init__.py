@@ -5,9 +5,12 @@ and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them i
 """
 from __future__ import annotations
 
+from initviz.app.features.compare import CompareFeature
 from initviz.app.features.export import ExportFeature
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
+from initviz.app.features.sweep import SweepFeature
+from initviz.app.features.symmetry import SymmetryFeature
 
-FEATURES: list = [PresetsFeature, SharePanel, ReplayFeature, ExportFeature]
+FEATURES: list = [PresetsFeature, CompareFeature, SymmetryFeature, SweepFeature, SharePanel, ReplayFeature, ExportFeature]

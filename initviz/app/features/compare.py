@@ -274,7 +274,7 @@ class CompareFeature:
         self.canvas = make_canvas(self.figure)
         self.canvas.add_class("initviz-compare-figure")
         self.view = CompareView(self.figure, explorer.config.depth + 1, DEFAULT_EPOCHS)
-        self.view.blitter.push(full=True)
+        # no draw now: the page draws the figure when it first shows it (a faster start)
 
         choose = W.VBox([self.a_label, self.b_initializer, self.b_scale, self.b_activation,
                          W.HBox([self.epochs, self.copy_button]),

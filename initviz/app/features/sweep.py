@@ -73,7 +73,7 @@ class SweepFeature:
         self._selecting = False
         self._config = explorer.config
         self.status.value = self._note("press <b>sweep</b> to fill the map")
-        self.view.blitter.push(full=True)
+        # no draw now: the page draws the figure when it first shows it (a faster start)
 
     # -- the Feature protocol --------------------------------------------------------------------
     def on_reset(self) -> None:

@@ -46,19 +46,36 @@ class SymmetryFeature:
         self.measurements = 0
         self._due = 0.0
         self._interval = MIN_INTERVAL
+        self._watching = False
         config = explorer.config
         self.view = SymmetryView(self.figure, config.depth, config.width)
-        self.on_reset()
+        # no draw now: the page draws the figure when it first shows it (a faster start)
+        self.refresh(push=False)
 
     def on_reset(self) -> None:
-        self.refresh(full=True)
+        self.refresh()  # blitted; a new depth or width redraws fully
 
     def on_frame(self) -> None:
-        if time.monotonic() < self._due:
+        if time.monotonic() < self._due or self._hidden():
             return
         self.refresh()
 
-    def refresh(self, full: bool = False) -> None:
+    def _hidden(self) -> bool:
+        """True when the explorer's tabs show another tab (then frames skip the measurement)."""
+        tabs = getattr(self.explorer, "tabs", None)
+        if tabs is None or self.widget not in tabs.children:
+            return False
+        if not self._watching:
+            tabs.observe(self.explorer._guard(self._on_tab), names="selected_index")
+            self._watching = True
+        index = tabs.selected_index
+        return index is None or tabs.children[index] is not self.widget
+
+    def _on_tab(self, change) -> None:
+        if not self._hidden():
+            self.refresh()
+
+    def refresh(self, full: bool = False, push: bool = True) -> None:
         """Measure now and push the bars (blitted unless the layout changed or ``full``)."""
         start = time.perf_counter()
         report = symmetry.measure(self.explorer.trainer.network)
@@ -66,7 +83,8 @@ class SymmetryFeature:
         self.measurements += 1
         relayout = self.view.update(report)
         self.summary.value = (f"<div style='font-size:13px'>{html.escape(report.summary())}</div>")
-        self.view.blitter.push(full=full or relayout)
+        if push:
+            self.view.blitter.push(full=full or relayout)
         cost = time.perf_counter() - start
         self._interval = max(MIN_INTERVAL, COST_FACTOR * cost)
         self._due = time.monotonic() + self._interval
