@@ -291,3 +291,47 @@ def test_sweep_click_outside_the_grid_does_nothing():
     assert explorer.config == before
     assert_no_errors(explorer)
 
+
+
+# -- theory overlay -----------------------------------------------------------------------------------
+from initviz.app.features.theory import TheoryFeature  # noqa: E402
+from initviz.core import theory  # noqa: E402
+
+
+def test_theory_overlay_draws_prediction_and_measurement_and_follows_resets():
+    explorer = Explorer(activation="relu", initializer="he_normal", depth=8, width=64,
+                        features=[TheoryFeature])
+    tab = feature_of(explorer, TheoryFeature)
+    view = tab.view
+    for config in (explorer.config, explorer.config.replace(initializer="identity", scale=0.5, depth=12),
+                   explorer.config.replace(activation="tanh", initializer="glorot_uniform", scale=3.0)):
+        explorer.set_config(config)
+        predicted = theory.predict(explorer.config)
+        measured = theory.measure(explorer.trainer)
+        assert view.depth == config.depth
+        np.testing.assert_array_equal(view.predicted["activation"].get_xdata(), np.arange(1, config.depth + 1))
+        np.testing.assert_allclose(view.predicted["activation"].get_ydata(), predicted.activation_std)
+        np.testing.assert_allclose(view.measured["activation"].get_ydata(), measured.activation_std)
+        np.testing.assert_allclose(view.predicted["gradient"].get_ydata(), predicted.gradient_std)
+        np.testing.assert_allclose(view.measured["gradient"].get_ydata(), measured.gradient_std)
+        assert view.ax_act.get_yscale() == "log"
+        lo, hi = view.ax_act.get_ylim()
+        assert lo <= np.nanmin(measured.activation_std) and np.nanmax(measured.activation_std) <= hi
+    # training does not move the markers: they show the network at initialisation
+    before = view.measured["activation"].get_ydata().copy()
+    explorer.run(20)
+    np.testing.assert_array_equal(view.measured["activation"].get_ydata(), before)
+    assert_no_errors(explorer)
+
+
+def test_theory_overlay_words_and_zero_kernels():
+    explorer = Explorer(activation="relu", initializer="identity", scale=0.5, depth=10,
+                        features=[TheoryFeature])
+    tab = feature_of(explorer, TheoryFeature)
+    assert "shrinking" in tab.summary.value
+    explorer.set_config(initializer="zeros")
+    assert "exactly 0 in every layer" in tab.view.caption.get_text()
+    assert np.all(np.isnan(tab.view.measured["activation"].get_ydata()))
+    explorer.set_config(initializer="he_normal", depth=1)
+    assert "one hidden layer" in tab.summary.value
+    assert_no_errors(explorer)

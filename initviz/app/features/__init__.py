@@ -12,5 +12,6 @@ from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
 from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
+from initviz.app.features.theory import TheoryFeature
 
-FEATURES: list = [PresetsFeature, CompareFeature, SymmetryFeature, SweepFeature, SharePanel, ReplayFeature, ExportFeature]
+FEATURES: list = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, SharePanel, ReplayFeature, ExportFeature]
