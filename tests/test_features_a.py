@@ -8,6 +8,7 @@ pytest.importorskip("ipympl")
 
 from initviz.app import Explorer  # noqa: E402
 from initviz.app.features import FEATURES  # noqa: E402
+from initviz.app.features.code import CodeFeature  # noqa: E402
 from initviz.app.features.export import ExportFeature  # noqa: E402
 from initviz.app.features.presets import PresetsFeature  # noqa: E402
 from initviz.app.features.replay import ReplayFeature  # noqa: E402
@@ -16,7 +17,7 @@ from initviz.app.share import AppOptions, parse_query, to_query  # noqa: E402
 from initviz.core import presets  # noqa: E402
 from initviz.core.training import Config  # noqa: E402
 
-MINE = [PresetsFeature, SharePanel, ReplayFeature, ExportFeature]
+MINE = [PresetsFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]
 
 
 @pytest.fixture
@@ -369,3 +370,44 @@ def test_export_buttons_fill_download_links():
     app.controls.depth.value = 2  # a new run: the old links go
     assert export.links.value == ""
     assert not app.errors.outputs
+
+
+# -- code panel ---------------------------------------------------------------------------------
+
+def test_code_panel_follows_the_initializer_control():
+    import html
+
+    from initviz.app.features.code import CodeFeature
+
+    app = Explorer(query="", features=[CodeFeature, PresetsFeature])
+    code = app.features[0]
+    assert "glorot" in code.dense.lower()
+    app.controls.activation.value = "relu"
+    app.controls.initializer.value = "he_normal"
+    assert "kernel_initializer=keras.initializers.HeNormal()" in code.dense
+    assert "HeNormal()" in code.keras and "activation=\"relu\"" in code.keras
+    assert "trunc_normal_" in code.pytorch and "nn.ReLU()" in code.pytorch
+    assert "<pre" in code.keras_html.value
+    assert html.escape(code.keras) in code.keras_html.value  # escaped, not raw
+    assert '"relu"' not in code.keras_html.value
+    app.controls.initializer.value = "kaiming_normal"
+    assert "nn.init.kaiming_normal_" in code.pytorch
+    app.features[1].dropdown.value = "too_small"  # N(0, 0.01^2): the scaled Keras stddev
+    assert "RandomNormal(mean=0.0, stddev=0.01)" in code.dense
+    assert not app.errors.outputs
+
+
+def test_code_panel_reports_codegen_errors_without_crashing(monkeypatch):
+    from initviz.app.features.code import CodeFeature
+    from initviz.core import codegen
+
+    app = Explorer(query="", features=[CodeFeature])
+
+    def broken(config):
+        raise RuntimeError("codegen exploded")
+
+    monkeypatch.setattr(codegen, "to_keras", broken)
+    app.controls.depth.value = 3
+    assert "Could not write the code" in app.features[0].line.value
+    assert "codegen exploded" in "".join(str(o) for o in app.errors.outputs)
+    assert app.config.depth == 3  # the app carried on

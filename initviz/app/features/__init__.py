@@ -5,6 +5,7 @@ and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them i
 """
 from __future__ import annotations
 
+from initviz.app.features.code import CodeFeature
 from initviz.app.features.compare import CompareFeature
 from initviz.app.features.export import ExportFeature
 from initviz.app.features.presets import PresetsFeature
@@ -14,4 +15,4 @@ from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature
 
-FEATURES: list = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, SharePanel, ReplayFeature, ExportFeature]
+FEATURES: list = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]
