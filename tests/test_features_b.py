@@ -335,3 +335,18 @@ def test_theory_overlay_words_and_zero_kernels():
     explorer.set_config(initializer="he_normal", depth=1)
     assert "one hidden layer" in tab.summary.value
     assert_no_errors(explorer)
+
+
+def test_theory_overlay_notes_overflow():
+    from initviz.plots.theory_view import caption
+
+    assert caption([1.0, np.inf, np.nan]) == "activations overflow from layer 2 (not drawn)"
+    assert caption([0.0, 0.0]) == "activations are exactly 0 in every layer (zero kernels)"
+    assert caption([1.0, 0.0]) == "activations exactly 0 in 1 layer (not drawn)"
+    assert caption([1.0, 2.0]) == ""
+    explorer = Explorer(initializer="ones", activation="relu", depth=30, features=[TheoryFeature])
+    tab = feature_of(explorer, TheoryFeature)
+    measured = theory.measure(explorer.trainer).activation_std
+    if not np.all(np.isfinite(measured)):
+        assert "overflow" in tab.view.caption.get_text()
+    assert_no_errors(explorer)

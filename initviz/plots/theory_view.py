@@ -99,9 +99,21 @@ class TheoryView:
             if tuple(ax.get_ylim()) != limits:
                 ax.set_ylim(*limits)
                 relayout = True
-        zero = np.flatnonzero(np.asarray(measured.activation_std) == 0)
-        self.caption.set_text("" if not zero.size else
-                              ("activations are exactly 0 in every layer (zero kernels)"
-                               if zero.size == self.depth else
-                               f"activations exactly 0 in {zero.size} layers (not drawn)"))
+        self.caption.set_text(caption(measured.activation_std))
         return relayout
+
+
+def caption(activation_std) -> str:
+    """What the log axis cannot show: layers whose activations are exactly 0 or overflowed."""
+    stds = np.asarray(activation_std, dtype=float)
+    zero = np.flatnonzero(stds == 0)
+    overflow = np.flatnonzero(~np.isfinite(stds))
+    if zero.size == stds.size and stds.size:
+        return "activations are exactly 0 in every layer (zero kernels)"
+    parts = []
+    if zero.size:
+        layers = "layer" if zero.size == 1 else "layers"
+        parts.append(f"activations exactly 0 in {zero.size} {layers} (not drawn)")
+    if overflow.size:
+        parts.append(f"activations overflow from layer {overflow[0] + 1} (not drawn)")
+    return "; ".join(parts)
