@@ -177,7 +177,7 @@ class PageErrors(list):
     """Console errors and uncaught page errors seen by a page, as strings."""
 
     def check(self) -> None:
-        assert not self, "errors in the page:\n" + "\n".join(self)
+        assert not self, "errors in the page:\n" + "\n".join(e[:500] for e in self)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import NOTEBOOKS, REPO, Server, free_port
+from test_voila import wait_for_a_drawn_figure
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +72,7 @@ def test_explorer_notebook_renders_in_lab(page, lab_server):
     assert page.locator(".jp-Dialog").count() == 0, "JupyterLab asked something (kernel choice?)"
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".jp-OutputArea .initviz-app", state="visible", timeout=120_000)
-    page.wait_for_function(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-             .some((c) => c.width > 0 && c.offsetParent !== null && c.__initvizFrames > 0)""",
-        arg=FIGURE_CANVAS, timeout=60_000)
+    wait_for_a_drawn_figure(page)
     for hook in (".initviz-play", ".initviz-epoch", ".initviz-scale", ".initviz-initializer"):
         assert page.locator(f".jp-OutputArea {hook}").count() >= 1, f"{hook} missing"
     colours = page.evaluate(

@@ -65,15 +65,29 @@ def fingerprint(page) -> list[int]:
     return [c["hash"] for c in canvases(page) if c["visible"]]
 
 
+def wait_for_a_drawn_figure(page, timeout: float = 60_000) -> None:
+    """Wait for a visible ipympl canvas that received a frame; on timeout say what the page saw."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            """(sel) => Array.from(document.querySelectorAll(sel))
+                 .some((c) => c.width > 0 && c.offsetParent !== null && c.__initvizFrames > 0)""",
+            arg=FIGURE_CANVAS, timeout=timeout)
+    except PlaywrightTimeout:
+        sizes = page.evaluate("(sel) => Array.from(document.querySelectorAll(sel))"
+                              ".map((c) => [c.width, c.height, c.__initvizFrames || 0])",
+                              FIGURE_CANVAS)
+        pytest.fail(f"no figure was drawn within {timeout / 1000:.0f} s; canvases "
+                    f"[width, height, frames]: {sizes}; page errors: {[e[:300] for e in page.errors]}")
+
+
 def open_app(page, server) -> None:
     page.goto(server.url + APP_PATH, wait_until="domcontentloaded")
     page.wait_for_selector(".initviz-app", state="visible", timeout=90_000)
     page.wait_for_function("!document.querySelector('#loading')", timeout=90_000)
     assert CELL_ERROR not in page.inner_text("body")
-    page.wait_for_function(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-             .some((c) => c.width > 0 && c.offsetParent !== null && c.__initvizFrames > 0)""",
-        arg=FIGURE_CANVAS)
+    wait_for_a_drawn_figure(page)
     wait_until_settled(page)
 
 
