@@ -38,8 +38,8 @@ VOILA_ARGS = (
     "--VoilaExecutor.timeout=60",
     "--MappingKernelManager.cull_idle_timeout=600",
     "--MappingKernelManager.cull_interval=60",
-    "--preheat_kernel=True",  # one kernel waits with the notebook already run: fast first page
-    "--pool_size=1",
+    # No preheated kernels (--preheat_kernel): a preheated kernel starts before the request, so
+    # the page's QUERY_STRING (the Share tab's links) would not reach initviz.app.share.
 )
 
 
