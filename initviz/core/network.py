@@ -137,19 +137,24 @@ class Network:
             self.weights, self.biases = self._own[0::2], self._own[1::2]
         return self._flat
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
+    def forward(self, X: np.ndarray, reuse: bool = False) -> np.ndarray:
         """Output logits for inputs ``X`` (n, sizes[0]).
 
         Fills ``preactivations`` (z) and ``activations`` (a = f(z)), one array per hidden layer
-        (fresh arrays each call; with equal hidden widths they are slices of
-        ``stacked_preactivations`` / ``stacked_activations``, shape (depth, n, width)).
+        (with equal hidden widths they are slices of ``stacked_preactivations`` /
+        ``stacked_activations``, shape (depth, n, width)). They are fresh arrays, unless
+        ``reuse=True``: then the network's own buffers for this batch size are overwritten
+        (the trainer's hot path: no new memory pages each epoch).
         """
         h = np.asarray(X, dtype=self.dtype)
         n, depth = h.shape[0], self.depth
         if self._uniform and depth:
-            Z = np.empty((depth, n, self.sizes[1]), dtype=self.dtype)
-            A = np.empty_like(Z)
-            zs, hs = list(Z), list(A)
+            if reuse:
+                Z, A, zs, hs = self._workspace(n)
+            else:
+                Z = np.empty((depth, n, self.sizes[1]), dtype=self.dtype)
+                A = np.empty_like(Z)
+                zs, hs = list(Z), list(A)
         else:
             Z = A = None
             zs = [np.empty((n, size), dtype=self.dtype) for size in self.sizes[1:-1]]
@@ -169,6 +174,17 @@ class Network:
         out = h @ self.weights[-1]
         out += self.biases[-1]
         return out
+
+    def _workspace(self, n: int):
+        """Reusable stacked buffers for batches of n rows (the two latest sizes are kept)."""
+        cache = self.__dict__.setdefault("_workspaces", {})
+        if n not in cache:
+            if len(cache) >= 2:
+                cache.pop(next(iter(cache)))
+            Z = np.empty((self.depth, n, self.sizes[1]), dtype=self.dtype)
+            A = np.empty_like(Z)
+            cache[n] = (Z, A, list(Z), list(A))
+        return cache[n]
 
     def backward(self, X: np.ndarray, dout: np.ndarray,
                  out: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -38,10 +38,16 @@ class SGD(_Optimizer):
 
     def __init__(self, learning_rate: float = 0.01) -> None:
         self.learning_rate = learning_rate
+        self._buffers: list[np.ndarray] = []
 
     def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """-lr * g for each gradient, written into buffers reused from the previous call (valid
+        until the next call)."""
+        if [b.shape for b in self._buffers] != [g.shape for g in grads] or any(
+                b.dtype != g.dtype for b, g in zip(self._buffers, grads)):
+            self._buffers = [np.empty_like(g) for g in grads]
         lr = -self.learning_rate
-        return [np.multiply(g, np.asarray(lr, dtype=g.dtype)) for g in grads]
+        return [np.multiply(g, g.dtype.type(lr), out=b) for g, b in zip(grads, self._buffers)]
 
 
 class Momentum(_Optimizer):

@@ -41,26 +41,42 @@ class Bins:
     def counts(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Histogram of each array, shape (len(arrays), n_bins), as fractions of each array's size.
 
-        One ``bincount`` for all arrays; values beyond the range (inf included) go to the edge bins.
+        Values beyond the range (inf included) go to the edge bins, NaN to the first bin. Works
+        array by array in one small scratch buffer: large temporaries cost more in fresh memory
+        pages than the arithmetic.
         """
-        if not arrays:
-            return np.zeros((0, self.n_bins), dtype=np.float32)
-        index_parts = []
-        width = (self.hi - self.lo) / self.n_bins
+        n_bins = self.n_bins
+        out = np.zeros((len(arrays), n_bins), dtype=np.float32)
+        if not len(arrays):
+            return out
+        largest = max(x.size for x in arrays)
+        dtypes = {np.asarray(x).dtype for x in arrays}
+        dtype = dtypes.pop() if len(dtypes) == 1 and next(iter(dtypes)).kind == "f" else np.float64
+        scratch = np.empty(largest, dtype=dtype)
+        t = np.dtype(dtype).type
+        lo, width, last = t(self.lo), t((self.hi - self.lo) / n_bins), n_bins - 1
         with np.errstate(all="ignore"):
-            for layer, x in enumerate(arrays):
-                x = x.ravel()
+            for row, x in enumerate(arrays):
+                if x.size == 0:
+                    continue
+                position = scratch[: x.size]
+                values = np.ravel(x)
                 if self.log:
-                    x = np.log10(np.abs(x))
-                position = np.nan_to_num((x - self.lo) / width, nan=0.0, posinf=self.n_bins - 1,
-                                         neginf=0.0)
-                index = np.clip(position, 0, self.n_bins - 1).astype(np.intp)
-                index += layer * self.n_bins
-                index_parts.append(index)
-        counts = np.bincount(np.concatenate(index_parts), minlength=len(arrays) * self.n_bins)
-        counts = counts.reshape(len(arrays), self.n_bins).astype(np.float32)
-        sizes = np.array([max(1, x.size) for x in arrays], dtype=np.float32)
-        return counts / sizes[:, None]
+                    np.abs(values, out=position)
+                    np.log10(position, out=position)
+                    np.subtract(position, lo, out=position)
+                else:
+                    np.subtract(values, lo, out=position)
+                np.divide(position, width, out=position)
+                if np.isfinite(np.add.reduce(position)):   # no NaN or inf: a plain clip
+                    np.clip(position, 0, last, out=position)
+                else:
+                    np.fmax(position, 0, out=position)     # NaN and -inf -> 0
+                    np.fmin(position, last, out=position)  # +inf -> last bin
+                counts = np.bincount(position.astype(np.intp), minlength=n_bins)
+                out[row] = counts
+                out[row] /= x.size
+        return out
 
 
 def symmetric_bins(arrays: list[np.ndarray], n_bins: int = 41, floor: float = 1e-3) -> Bins:

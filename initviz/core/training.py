@@ -308,6 +308,9 @@ class Trainer:
         c = self.config
         self.dataset, self.train, self.test, self.network = build(c)
         self.optimizer = optimizers.get(c.optimizer, c.learning_rate)
+        self._grad: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
+        self._kernel_sizes = np.diff(self.network.segment_starts)[0::2]
         self._rng = np.random.default_rng([c.seed, 1])
         self.epoch = 0
         self.diverged = False
@@ -351,8 +354,15 @@ class Trainer:
     def _epoch(self) -> None:
         """One epoch. Divergence is caught before it reaches the weights: a non-finite loss or
         gradient, or an update whose sum of squares overflows (some |update| > ~1e19 in float32),
-        stops the run with the weights of the last finite step."""
+        stops the run with the weights of the last finite step.
+
+        The hot path works on the network's flat parameter buffer: one optimizer call, and
+        per-layer sums by ``np.add.reduceat`` over the layers' segments."""
         net, X, y = self.network, self.train.X, self.train.y
+        params = net.flat_parameters()
+        starts = net.segment_starts[:-1]
+        if self._grad is None or self._grad.shape != params.shape:
+            self._grad = np.empty_like(params)
         losses, correct = [], 0
         record = self.history.wants(self.epoch)
         batches = self._batches()
@@ -363,28 +373,28 @@ class Trainer:
         stats: dict[str, Any] = {}
         for number, batch in enumerate(batches):
             Xb, yb = (X, y) if full_batch else (X[batch], y[batch])
-            logits = net.forward(Xb)
+            logits = net.forward(Xb, reuse=True)
             loss, dlogits = net.loss.value_and_grad(logits, yb)
-            grads = net.backward(Xb, dlogits.astype(net.dtype, copy=False))
-            grad_norms = [frobenius(dW) for dW, _ in grads]
-            if not (math.isfinite(loss) and math.isfinite(sum(grad_norms))):
+            grads = net.backward(Xb, dlogits, out=self._grad)
+            squares = np.add.reduceat(self._squares(self._grad), starts, dtype=np.float64)
+            if not (math.isfinite(loss) and math.isfinite(float(squares.sum()))):
                 return self._diverge()
             losses.append(loss)
             correct += self._correct(logits, yb)
             if snapshot and full_batch:  # the state at the start of this epoch, as snapshot()
                 self.history.add_snapshot(self._snapshot([dW for dW, _ in grads]))
             if record and number == len(batches) - 1:
-                stats = self._layer_stats(grad_norms)
-            flat_grads = [g for pair in grads for g in pair]
-            updates = self.optimizer.updates(net.parameters, flat_grads)
-            if not math.isfinite(sum(float(np.vdot(u, u)) for u in updates)):
+                stats = self._layer_stats(np.sqrt(squares[0::2]))
+            (update,) = self.optimizer.updates([params], [self._grad])
+            if not math.isfinite(float(np.vdot(update, update))):
                 return self._diverge()
-            self.optimizer.apply(net.parameters, updates)
+            self.optimizer.apply([params], [update])
         if record:
-            stats.update(self._update_ratios(updates))
+            stats["update_ratio"] = self._update_ratios(update)
             stats["loss"] = float(np.mean(losses))
             stats["accuracy"] = correct / len(y) if self.dataset.task != "regression" else np.nan
-            stats["test_loss"] = float(net.loss.value(net.forward(self.test.X), self.test.y))
+            stats["test_loss"] = float(net.loss.value(net.forward(self.test.X, reuse=True),
+                                                      self.test.y))
             self.history.record(self.epoch, stats)
         self.epoch += 1
 
@@ -396,7 +406,58 @@ class Trainer:
             return int(np.count_nonzero(logits.argmax(axis=1) == y))
         return 0
 
-    def _layer_stats(self, grad_norms: list[float]) -> dict[str, Any]:
+    def _squares(self, flat: np.ndarray) -> np.ndarray:
+        """flat**2 in a reused scratch buffer (float32 squares, summed in float64 by the caller)."""
+        if self._scratch is None or self._scratch.shape != flat.shape:
+            self._scratch = np.empty_like(flat)
+        return np.square(flat, out=self._scratch)
+
+    def _segment_std(self, flat: np.ndarray) -> np.ndarray:
+        """Std of each kernel's entries in a flat ``[W0, b0, W1, b1, ...]`` array (float64 sums)."""
+        starts = self.network.segment_starts
+        sizes = self._kernel_sizes
+        first = np.add.reduceat(flat, starts[:-1], dtype=np.float64)[0::2] / sizes
+        second = np.add.reduceat(self._squares(flat), starts[:-1], dtype=np.float64)[0::2] / sizes
+        return np.sqrt(np.maximum(second - first * first, 0.0))
+
+    def _layer_stats(self, grad_norms: np.ndarray) -> dict[str, Any]:
+        """Per-layer statistics of the current forward pass and weights: one NumPy call per
+        statistic for all layers when the hidden layers are stacked (equal widths)."""
+        net = self.network
+        act = net.activation
+        A, Z = net.stacked_activations, net.stacked_preactivations
+        if A is None:
+            return self._layer_stats_loop(grad_norms)
+        depth, n, width = A.shape
+        A2 = A.reshape(depth, n * width)
+        size = A2.shape[1]
+        mean = (A2 @ np.ones(size, dtype=A2.dtype)).astype(np.float64) / size
+        second = (A2[:, None, :] @ A2[:, :, None]).reshape(depth).astype(np.float64) / size
+        var = second - mean * mean
+        for layer in np.flatnonzero(~(var > 1e-3 * second)):  # cancellation: redo exactly
+            a = A2[layer].astype(np.float64)
+            mean[layer], var[layer] = a.mean(), a.var()
+        if act.name == "relu":  # a unit is dead when its activation is 0 on every sample
+            column_sums = np.matmul(np.ones((1, n), dtype=A.dtype), A).reshape(depth, width)
+            dead = np.count_nonzero(column_sums == 0, axis=1) / width
+        elif act.inactive is not None:
+            dead = act.dead(Z).all(axis=1).mean(axis=1)
+        else:
+            dead = np.full(depth, np.nan)
+        saturated = act.saturated(A2)
+        saturation = (np.full(depth, np.nan) if saturated is None
+                      else np.add.reduce(saturated.view(np.int8), axis=1, dtype=np.int64) / size)
+        return {
+            "grad_norm": grad_norms,
+            "weight_std": self._segment_std(net.flat_parameters()),
+            "activation_mean": mean,
+            "activation_std": np.sqrt(np.maximum(var, 0.0)),
+            "saturation": saturation,
+            "dead_fraction": dead,
+        }
+
+    def _layer_stats_loop(self, grad_norms: np.ndarray) -> dict[str, Any]:
+        """The same statistics layer by layer (hidden layers of different widths)."""
         net = self.network
         act = net.activation
         activation_mean, activation_std, saturation, dead = [], [], [], []
@@ -410,19 +471,20 @@ class Trainer:
             dead.append(np.nan if inactive is None else float(np.mean(inactive.all(axis=0))))
         return {
             "grad_norm": grad_norms,
-            "weight_std": [mean_std(W)[1] for W in net.weights],
+            "weight_std": self._segment_std(net.flat_parameters()),
             "activation_mean": activation_mean,
             "activation_std": activation_std,
             "saturation": saturation,
             "dead_fraction": dead,
         }
 
-    def _update_ratios(self, updates: list[np.ndarray]) -> dict[str, Any]:
-        ratios = []
-        for W, update in zip(self.network.weights, updates[::2]):
-            w_std, u_std = mean_std(W)[1], mean_std(update)[1]
-            ratios.append(math.log10(u_std / w_std) if u_std > 0 and w_std > 0 else np.nan)
-        return {"update_ratio": ratios}
+    def _update_ratios(self, update: np.ndarray) -> np.ndarray:
+        """log10(std(update) / std(W)) per kernel, W after the update (NaN where either is 0)."""
+        u_std = self._segment_std(update)
+        w_std = self._segment_std(self.network.flat_parameters())
+        with np.errstate(all="ignore"):
+            ratio = np.log10(u_std / w_std)
+        return np.where((u_std > 0) & (w_std > 0), ratio, np.nan)
 
     # -- views for the dashboard ----------------------------------------------------------
     def snapshot(self) -> Snapshot:
