@@ -77,7 +77,7 @@ def test_explorer_notebook_renders_in_lab(page, lab_server):
         assert page.locator(f".jp-OutputArea {hook}").count() >= 1, f"{hook} missing"
     colours = page.evaluate(
         """(sel) => Array.from(document.querySelectorAll(sel))
-             .filter((c) => c.width > 0 && c.__initvizFrames > 0)
+             .filter((c) => c.width > 0 && c.__initvizFrames > 0 && c.offsetParent !== null)
              .map((c) => {
                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                const s = new Set();
