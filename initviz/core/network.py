@@ -8,7 +8,7 @@ Speed (the widget trains this live): every parameter is a view into one flat buf
 (``flat_parameters()``), so an optimizer step or a per-layer statistic is one NumPy call for the
 whole network; when all hidden layers have the same width their pre-activations and activations
 are slices of one ``(depth, n, width)`` array, so per-layer statistics are one call too; the
-common activations (linear, relu, leaky_relu, tanh, sigmoid) run in place through ``out=``.
+common activations (linear, relu, tanh) run in place through ``out=``.
 """
 from __future__ import annotations
 
@@ -199,14 +199,13 @@ class Network:
         views = self._views(flat)
         grads = list(zip(views[0::2], views[1::2]))
         inputs = [X, *self.activations]
-        ones = np.ones(X.shape[0], dtype=self.dtype)
         backprop = self._fast[1] if self._fast else None
         derivative = self.activation.derivative
         delta = np.asarray(dout, dtype=self.dtype)
         for layer in range(len(self.weights) - 1, -1, -1):
             dW, db = grads[layer]
             np.matmul(inputs[layer].T, delta, out=dW)
-            np.matmul(ones, delta, out=db)
+            np.add.reduce(delta, axis=0, out=db)
             if layer:
                 # z_l = h_{l-1} W_l + b_l  =>  dL/dh_{l-1} = delta W_l^T;  h = f(z) => times f'(z)
                 delta = delta @ self.weights[layer].T
