@@ -44,3 +44,21 @@ def test_explorer_notebook_is_the_template():
     for cell in saved.cells:
         assert not cell.get("outputs"), "explorer.ipynb is saved without outputs"
 
+
+
+def test_voila_renders_the_explorer_with_the_repository_settings(voila_server):
+    """Without a browser: Voila (with voila.json) runs the explorer notebook without errors."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(voila_server.url + "/voila/render/explorer.ipynb",
+                                timeout=120) as response:
+        assert response.status == 200
+        page = response.read().decode("utf-8", "replace")
+    assert "There was an error when executing cell" not in page
+    assert "Explorer()" not in page  # strip_sources
+    assert "theme-light" in page
+    culling = json.loads((REPO / "voila.json").read_text())["MappingKernelManager"]
+    expected = (f"Culling kernels with idle durations > {culling['cull_idle_timeout']} seconds "
+                f"at {culling['cull_interval']} second intervals")
+    assert expected in voila_server.log_path.read_text(), "voila.json's culling not applied"

@@ -98,6 +98,13 @@ def test_app_loads_and_draws_without_errors(page, voila_server):
         assert page.locator(hook).count() >= 1, f"{hook} missing from the page"
     painted = [c for c in canvases(page) if c["visible"]]
     assert painted, "no visible ipympl figure received a frame"
+    undrawn = page.evaluate(
+        """() => Array.from(document.querySelectorAll('div.jupyter-matplotlib-figure'))
+             .filter((f) => f.offsetParent !== null)
+             .filter((f) => !Array.from(f.querySelectorAll('canvas'))
+                              .some((c) => c.width > 0 && (c.__initvizFrames || 0) > 0))
+             .length""")
+    assert undrawn == 0, f"{undrawn} visible figure(s) never drawn"
     for state in painted:
         assert state["colours"] > 5, f"figure canvas looks blank: {state}"
     assert epoch(page) == 0
