@@ -117,16 +117,7 @@ def test_share_text_follows_the_controls_and_reopens_the_same_setting(explorer):
     assert feature(reopened, SharePanel).text.value == text
 
 
-@pytest.fixture
-def restore_layouts():
-    """Hiding sets ``layout.display``; controls may share Layout objects, so undo it afterwards."""
-    yield
-    probe = Explorer(query="", features=[])
-    for widget in probe.controls.fields().values():
-        widget.layout.display = None
-
-
-def test_share_teacher_mode_hides_controls(explorer, restore_layouts):
+def test_share_teacher_mode_hides_controls(explorer):
     panel = feature(explorer, SharePanel)
     explorer.controls.initializer.value = "zeros"
     panel.hide.value = ("depth", "width")
@@ -142,9 +133,7 @@ def test_share_teacher_mode_hides_controls(explorer, restore_layouts):
     assert feature(student, SharePanel).text.value == text  # the student's link keeps the mode
 
 
-@pytest.mark.xfail(strict=True, reason="controls.py gives every control the same Layout object "
-                   "(_LAYOUT), so hiding one control hides them all")
-def test_teacher_mode_hides_only_the_chosen_controls(restore_layouts):
+def test_teacher_mode_hides_only_the_chosen_controls():
     student = Explorer(query="?hide=depth", features=MINE)
     assert student.controls.depth.layout.display == "none"
     assert student.controls.scale.layout.display != "none"

@@ -19,7 +19,12 @@ BIAS_INITIALIZERS = ("zeros", "ones", "constant", "random_normal", "random_unifo
 MAX_DEPTH_SLIDER = 30
 
 _STYLE = {"description_width": "92px"}
-_LAYOUT = W.Layout(width="300px")
+CONTROL_WIDTH = "300px"
+
+
+def _layout() -> W.Layout:
+    """A Layout of its own for each control (a shared one would hide them all at once)."""
+    return W.Layout(width=CONTROL_WIDTH)
 
 
 def initializer_options() -> list[tuple[str, str]]:
@@ -39,29 +44,30 @@ class Controls:
     """Widgets for every Config field; ``on_change(callback)`` fires with the new Config."""
 
     def __init__(self, config: Config) -> None:
-        kw = {"style": _STYLE, "layout": _LAYOUT, "continuous_update": False}
+        kw = {"style": _STYLE, "continuous_update": False}
         self.initializer = W.Dropdown(options=initializer_options(), description="initializer",
-                                      style=_STYLE, layout=_LAYOUT)
+                                      style=_STYLE, layout=_layout())
         self.formula = W.HTML(layout=W.Layout(width="300px"))
         self.scale = W.FloatLogSlider(base=10, min=-3, max=2, step=0.01, description="scale",
-                                      readout_format=".3g", **kw)
+                                      readout_format=".3g", layout=_layout(), **kw)
         self.activation = W.Dropdown(options=activations.names(), description="activation",
-                                     style=_STYLE, layout=_LAYOUT)
-        self.depth = W.IntSlider(min=1, max=MAX_DEPTH_SLIDER, description="depth", **kw)
-        self.width = W.SelectionSlider(options=WIDTHS, description="width", **kw)
+                                     style=_STYLE, layout=_layout())
+        self.depth = W.IntSlider(min=1, max=MAX_DEPTH_SLIDER, description="depth", layout=_layout(), **kw)
+        self.width = W.SelectionSlider(options=WIDTHS, description="width", layout=_layout(), **kw)
         self.bias_initializer = W.Dropdown(options=BIAS_INITIALIZERS, description="bias init",
-                                           style=_STYLE, layout=_LAYOUT)
+                                           style=_STYLE, layout=_layout())
         self.dataset = W.Dropdown(options=datasets.names(), description="dataset",
-                                  style=_STYLE, layout=_LAYOUT)
-        self.noise = W.FloatSlider(min=0.0, max=0.5, step=0.05, description="noise", **kw)
+                                  style=_STYLE, layout=_layout())
+        self.noise = W.FloatSlider(min=0.0, max=0.5, step=0.05, description="noise", layout=_layout(), **kw)
         self.optimizer = W.Dropdown(options=optimizers.names(), description="optimizer",
-                                    style=_STYLE, layout=_LAYOUT)
+                                    style=_STYLE, layout=_layout())
         self.learning_rate = W.FloatLogSlider(base=10, min=-4, max=0, step=0.1,
-                                              description="learning rate", readout_format=".2g", **kw)
+                                              description="learning rate", readout_format=".2g",
+                                              layout=_layout(), **kw)
         self.batch_size = W.Dropdown(options=BATCH_SIZES, description="batch size",
-                                     style=_STYLE, layout=_LAYOUT)
+                                     style=_STYLE, layout=_layout())
         self.seed = W.BoundedIntText(min=0, max=2**31 - 1, description="seed", style=_STYLE,
-                                     layout=_LAYOUT)
+                                     layout=_layout())
         for name, widget in self.fields().items():
             widget.add_class(f"initviz-{name.replace('_', '-')}")
         self._callbacks: list[Callable[[Config], None]] = []
