@@ -1,7 +1,7 @@
 """Epochs per second of ``Trainer.step`` with statistics on, beside PyTorch eager and the bare
 matrix products of the same step.
 
-    python benchmarks/bench_core.py [--repeats 7] [--quick]
+    python benchmarks/bench_core.py [--repeats 7] [--quick] [--history]
 
 Cases (issue 3): (a) moons, 300 samples, depth 6, width 32, tanh, glorot_uniform, full batch,
 SGD; (b) the same at depth 30, ReLU, he_normal. For each case, interleaved (ABCABC...) and
@@ -201,11 +201,29 @@ def machine() -> str:
     return "; ".join(lines)
 
 
+def history_memory(epochs: int = 20_000) -> None:
+    """Issue 3's bound: a long run at depth 30 keeps its history under 100 MB."""
+    config = CASES["b: depth 30, relu, he_normal"].replace(learning_rate=0.01)  # no divergence
+    trainer = Trainer(config)
+    start = time.perf_counter()
+    trainer.step(epochs)
+    elapsed = time.perf_counter() - start
+    h = trainer.history
+    print(f"history after {trainer.epoch} epochs at depth {config.depth} "
+          f"({elapsed:.0f} s, diverged={trainer.diverged}): {len(h)} rows (stride {h.stride}), "
+          f"{len(h.snapshots)} snapshots (stride {h.snapshot_stride}), "
+          f"{h.nbytes / 1e6:.2f} MB (bound: 100 MB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="few epochs, 3 repeats (smoke test)")
+    parser.add_argument("--history", action="store_true",
+                        help="also train 20,000 epochs at depth 30 and report the history's memory")
     args = parser.parse_args(argv)
+    if args.history:
+        history_memory()
     repeats = 3 if args.quick else args.repeats
     print(machine())
     torch_bench = make_torch_bench(next(iter(CASES.values())))
