@@ -238,3 +238,47 @@ def test_forward_of_a_huge_network_is_silent_under_errstate():
     with np.errstate(all="ignore"):
         out = net.forward(X)
     assert not np.all(np.isfinite(out))
+
+
+def test_flat_parameters_share_memory_and_adopt_assigned_arrays():
+    net = Network([3, 4, 4, 2], loss="mse", seed=0)
+    flat = net.flat_parameters()
+    assert flat.size == sum(p.size for p in net.parameters)
+    assert all(np.shares_memory(p, flat) for p in net.parameters)
+    flat[:] = 0.5
+    assert all(np.all(p == 0.5) for p in net.parameters)
+    replacement = np.full((4, 4), 2.0, dtype=np.float32)
+    net.weights[1] = replacement  # assigned, not edited in place
+    flat = net.flat_parameters()
+    assert np.shares_memory(net.weights[1], flat) and np.all(net.weights[1] == 2.0)
+    starts = net.segment_starts
+    np.testing.assert_array_equal(flat[starts[2]:starts[3]].reshape(4, 4), replacement)
+
+
+def test_backward_into_a_given_buffer_and_fresh_buffers_otherwise():
+    net = Network([3, 5, 5, 1], activation="tanh", seed=1)
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    y = np.array([0, 1, 0, 1, 1, 0])
+    _, first = net.loss_and_gradients(X, y)
+    _, second = net.loss_and_gradients(X, y)
+    assert first[0][0] is not second[0][0]
+    out = np.empty_like(net.flat_parameters())
+    logits = net.forward(X)
+    _, dlogits = net.loss.value_and_grad(logits, y)
+    grads = net.backward(X, dlogits, out=out)
+    assert all(np.shares_memory(dW, out) for dW, _ in grads)
+    for (a, b), (c, d) in zip(grads, first):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_reused_forward_buffers_give_the_same_numbers():
+    net = Network([2, 8, 8, 8, 1], activation="relu", initializer="he_normal", seed=0)
+    X = np.random.default_rng(0).standard_normal((10, 2)).astype(np.float32)
+    fresh = net.forward(X)
+    fresh_z = [z.copy() for z in net.preactivations]
+    reused = net.forward(X, reuse=True)
+    np.testing.assert_array_equal(fresh, reused)
+    for a, b in zip(fresh_z, net.preactivations):
+        np.testing.assert_array_equal(a, b)
+    assert net.stacked_activations.shape == (3, 10, 8)

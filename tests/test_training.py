@@ -562,3 +562,11 @@ def test_he_trains_and_glorot_stalls_at_depth_30(seed):
     # why: Glorot halves the signal's variance at each ReLU layer; He keeps it
     assert glorot.activation_std[0, -1] < 1e-3 * glorot.activation_std[0, 0]
     assert 0.1 < he.activation_std[0, -1] / he.activation_std[0, 0] < 10
+
+
+def test_weights_assigned_between_steps_are_trained():
+    t = Trainer(Config(depth=2, width=8))
+    t.network.weights[1] = np.zeros((8, 8), dtype=np.float32)
+    t.step(1)
+    assert t.history.weight_std[0, 1] == 0.0  # the statistics saw the assigned kernel
+    assert np.shares_memory(t.network.weights[1], t.network.flat_parameters())
