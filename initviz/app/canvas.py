@@ -7,6 +7,7 @@ on localhost and Binder alike at our frame sizes.
 """
 from __future__ import annotations
 
+from base64 import b64encode
 from io import BytesIO
 
 import numpy as np
@@ -18,7 +19,20 @@ PNG_COMPRESS_LEVEL = 1
 
 
 class LiveCanvas(Canvas):
-    """ipympl's Canvas with a faster diff-PNG encoder (same protocol, same front-end)."""
+    """ipympl's Canvas with a faster diff-PNG encoder (same protocol, same front-end).
+
+    It also fixes ipympl 0.10's first frame: before the front-end is up, ipympl stores the frame
+    in ``_data_url`` as bare base64, which the browser cannot load ("HTMLImageElement ... in the
+    'broken' state"), so a figure drawn before display stayed blank (0 x 0).
+    """
+
+    def send_binary(self, data: bytes) -> None:
+        if self.syncing_data_url:
+            pixels = self._last_buff.view(dtype=np.uint8).reshape((*self._last_buff.shape, 4))
+            with BytesIO() as png:
+                Image.fromarray(pixels).save(png, format="png", compress_level=PNG_COMPRESS_LEVEL)
+                self._data_url = "data:image/png;base64," + b64encode(png.getvalue()).decode()
+        self.send({"data": '{"type": "binary"}'}, buffers=[data])
 
     def get_diff_image(self):
         if not self._png_is_old:
