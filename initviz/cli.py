@@ -2,6 +2,8 @@
 
     initviz app [--port N] [--no-browser] [--ip IP]   serve the explorer with standalone Voila
     initviz binder-link OWNER/REPO [--voila] [--ref REF]   print Binder badge Markdown
+    initviz figure [--preset NAME] [--initializer NAME] [--depth N] ... [-o out.png]
+                                                       render a static dashboard for slides
     initviz --help | --version
 
 Commands live in the ``COMMANDS`` registry (name -> :class:`Command`): to add one, write a
@@ -45,6 +47,10 @@ VOILA_ARGS = (
 
 class CommandError(Exception):
     """A failure to report as ``initviz: error: <message>`` with exit status 1."""
+
+
+class UsageError(CommandError):
+    """A bad argument found when the command runs (e.g. a Config value): exit status 2."""
 
 
 class Command(NamedTuple):
@@ -250,6 +256,143 @@ def _run_app(args: argparse.Namespace) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- figure
+
+DEFAULT_FIGURE = "initviz-figure.png"
+DEFAULT_EPOCHS = 200
+MAX_EPOCHS = 1_000_000
+
+
+class ConfigOption(NamedTuple):
+    """A ``Config`` field as a ``figure`` option (the table keeps this module free of NumPy;
+    tests/test_cli.py checks it against ``Config``'s fields and defaults)."""
+
+    field: str
+    kind: str  # "name", "int", "float" or "batch" (an int or 'none')
+    default: object
+    help: str
+
+
+CONFIG_OPTIONS: tuple[ConfigOption, ...] = (
+    ConfigOption("initializer", "name", "glorot_uniform",
+                 "kernel initializer, any Keras or PyTorch name (he_normal, HeNormal, "
+                 "kaiming_normal_, ...)"),
+    ConfigOption("scale", "float", 1.0, "multiplies the drawn kernels (1.5 with identity: exploding)"),
+    ConfigOption("activation", "name", "tanh", "hidden activation (relu, tanh, sigmoid, linear, ...)"),
+    ConfigOption("depth", "int", 6, "hidden layers (1-50)"),
+    ConfigOption("width", "int", 32, "units per hidden layer (1-512)"),
+    ConfigOption("dataset", "name", "moons", "toy data set (moons, circles, spirals, xor, blobs, sine)"),
+    ConfigOption("n_samples", "int", 300, "samples in the data set"),
+    ConfigOption("noise", "float", 0.2, "noise of the data set"),
+    ConfigOption("bias_initializer", "name", "zeros", "bias initializer"),
+    ConfigOption("optimizer", "name", "sgd", "sgd, momentum or adam"),
+    ConfigOption("learning_rate", "float", 0.1, "optimizer step size"),
+    ConfigOption("batch_size", "batch", None, "mini-batch size, or 'none' for full batch"),
+    ConfigOption("seed", "int", 0, "seeds the data, the split and the weights"),
+)
+
+
+def _number(kind: str) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        if kind == "batch" and text.strip().lower() == "none":
+            return None
+        try:
+            return float(text) if kind == "float" else int(text)
+        except ValueError:
+            expected = "a number" if kind == "float" else "an integer"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    parse.__name__ = kind  # argparse names the type in its messages
+    return parse
+
+
+def epoch_count(text: str) -> int:
+    try:
+        epochs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of epochs: {text!r}") from None
+    if not 0 <= epochs <= MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"epochs must be from 0 to {MAX_EPOCHS}, got {epochs}")
+    return epochs
+
+
+def dots_per_inch(text: str) -> int:
+    try:
+        dpi = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a dpi value: {text!r}") from None
+    if not 20 <= dpi <= 600:
+        raise argparse.ArgumentTypeError(f"dpi must be from 20 to 600, got {dpi}")
+    return dpi
+
+
+def _configure_figure(p: argparse.ArgumentParser) -> None:
+    p.epilog = ("Options left out take the preset's value (with --preset) or the default shown. "
+                "Example: initviz figure --initializer he_normal --activation relu --depth 10 "
+                "--epochs 200 -o he.png")
+    p.add_argument("-o", "--output", default=DEFAULT_FIGURE, metavar="PATH",
+                   help=f"image to write; .png, .svg or .pdf (default: {DEFAULT_FIGURE})")
+    p.add_argument("--epochs", type=epoch_count, default=DEFAULT_EPOCHS, metavar="N",
+                   help=f"epochs to train before drawing (default: {DEFAULT_EPOCHS})")
+    p.add_argument("--dpi", type=dots_per_inch, default=110, metavar="N",
+                   help="resolution of a PNG (default: 110, a 1375 x 726 image)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="start from a lesson preset (he_relu, zeros, identity_exploding, ...; "
+                        "see initviz.core.presets)")
+    group = p.add_argument_group("network and training (initviz.core.training.Config)")
+    for option in CONFIG_OPTIONS:
+        flag = "--" + option.field.replace("_", "-")
+        shown = "none" if option.default is None else option.default
+        kwargs = {} if option.kind == "name" else {"type": _number(option.kind)}
+        metavar = {"name": "NAME", "int": "N", "float": "X", "batch": "N"}[option.kind]
+        group.add_argument(flag, dest=option.field, default=argparse.SUPPRESS, metavar=metavar,
+                           help=f"{option.help} (default: {shown})", **kwargs)
+
+
+def figure_config(args: argparse.Namespace):
+    """The Config the options ask for: the preset (or ``Config()``) with the given fields."""
+    from initviz.core import presets
+    from initviz.core.training import Config
+
+    changes = {o.field: getattr(args, o.field) for o in CONFIG_OPTIONS if hasattr(args, o.field)}
+    try:
+        base = presets.config(args.preset) if args.preset else Config()
+        return base.replace(**changes)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_figure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    config = figure_config(args)  # bad values are reported before anything is trained
+    output = Path(args.output)
+    suffix = output.suffix.lower().lstrip(".")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise UsageError(f"cannot tell the image format from {args.output!r}; end it with "
+                         f".png, .svg or .pdf (supported: {', '.join(sorted(formats))})")
+    if not output.parent.is_dir():
+        raise UsageError(f"folder {str(output.parent)!r} does not exist (for -o {args.output})")
+
+    from initviz.plots.static import render_dashboard
+
+    try:
+        trainer = render_dashboard(config, args.epochs, output, dpi=args.dpi)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    loss = trainer.history.last("loss")
+    status = trainer.status
+    if trainer.diverged:
+        status = f"diverged at epoch {trainer.diverged_epoch}"
+    loss_text = f"final loss {loss:.4g}" if loss == loss else "no loss recorded"
+    setting = config.to_query() or "the default setting"
+    print(f"wrote {output} ({setting}): epoch {trainer.epoch}, {loss_text}, {status}")
+    return 0
+
+
 # ---------------------------------------------------------------- registry and main
 
 COMMANDS: dict[str, Command] = {
@@ -257,7 +400,8 @@ COMMANDS: dict[str, Command] = {
                    _configure_app, _run_app),
     "binder-link": Command("print Binder badge Markdown for course material",
                            _configure_binder_link, _run_binder_link),
-    # "figure": Command("render a static dashboard for slides", _configure_figure, _run_figure),
+    "figure": Command("render a static dashboard for slides (PNG, SVG or PDF)",
+                      _configure_figure, _run_figure),
 }
 
 
@@ -290,6 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except CommandError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

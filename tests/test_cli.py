@@ -1,4 +1,4 @@
-"""The ``initviz`` command line: help, version, binder-link, argument errors, and ``app``."""
+"""The ``initviz`` command line: help, version, binder-link, figure, argument errors, and ``app``."""
 from __future__ import annotations
 
 import json
@@ -28,7 +28,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 def test_help_lists_the_commands():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("app", "binder-link"):
+    for command in ("app", "binder-link", "figure"):
         assert command in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -86,6 +86,11 @@ def test_binder_link_voila_and_ref():
     (("app", "--port", "http"), "not a port number"),
     (("app", "--ip", "not an ip!"), "--ip"),
     (("app", "--bogus"), "unrecognized arguments"),
+    (("figure", "--depth", "x"), "expected an integer"),
+    (("figure", "--scale", "big"), "expected a number"),
+    (("figure", "--epochs", "-1"), "epochs must be from 0"),
+    (("figure", "--dpi", "5"), "dpi must be from 20 to 600"),
+    (("figure", "--bogus"), "unrecognized arguments"),
 ])
 def test_bad_arguments_exit_nonzero_with_a_message(args, message):
     result = run(*args)
@@ -164,3 +169,80 @@ def test_app_serves_only_the_explorer(tmp_path):
             except ProcessLookupError:
                 pass
             log.close()
+
+
+# ---------------------------------------------------------------- figure
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, "not a PNG file"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_figure_writes_a_png(tmp_path):
+    from initviz.plots.static import FIGSIZE
+
+    out = tmp_path / "he.png"
+    result = run("figure", "--initializer", "he_normal", "--activation", "relu", "--depth", "10",
+                 "--epochs", "30", "--dpi", "60", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert out.stat().st_size > 20_000  # six panels, not an empty canvas
+    assert png_size(out) == (round(FIGSIZE[0] * 60), round(FIGSIZE[1] * 60))
+    assert str(out) in result.stdout
+    assert "epoch 30" in result.stdout and "final loss" in result.stdout
+    assert "initializer=he_normal" in result.stdout
+
+
+def test_figure_reports_divergence_and_writes_svg(tmp_path):
+    out = tmp_path / "exploding.svg"
+    result = run("figure", "--preset", "identity_exploding", "--epochs", "20", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert "diverged at epoch" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--initializer", "he_nromal"), "did you mean 'he_normal'"),
+    (("--activation", "rleu"), "did you mean 'relu'"),
+    (("--preset", "he_rlu"), "did you mean 'he_relu'"),
+    (("--depth", "99"), "depth must be from 1 to 50"),
+    (("--learning-rate", "0"), "learning_rate must be"),
+    (("-o", "figure.jpeg2000"), "cannot tell the image format"),
+    (("-o", "no/such/folder/out.png"), "does not exist"),
+])
+def test_figure_bad_values_exit_2_with_one_line(tmp_path, args, message):
+    result = subprocess.run([*CLI, "figure", "--epochs", "1", *args], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no usage dump
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not list(tmp_path.iterdir()), "nothing is written on bad input"
+
+
+def test_figure_options_are_the_config_fields_with_their_defaults():
+    from initviz.core.training import Config
+
+    fields = [o.field for o in cli.CONFIG_OPTIONS]
+    assert sorted(fields) == sorted(Config.field_names())  # every field, once
+    default = Config()
+    for option in cli.CONFIG_OPTIONS:
+        assert getattr(default, option.field) == option.default, option.field
+
+
+def test_figure_options_change_the_preset():
+    from initviz.core import presets
+    from initviz.core.training import Config
+
+    args = cli.build_parser().parse_args(
+        ["figure", "--preset", "he_relu", "--depth", "30", "--learning-rate", "0.05",
+         "--batch-size", "none", "--initializer", "HeUniform"])
+    assert cli.figure_config(args) == presets.config("he_relu").replace(
+        depth=30, learning_rate=0.05, initializer="he_uniform")
+    plain = cli.build_parser().parse_args(["figure", "--batch-size", "64"])
+    assert cli.figure_config(plain) == Config(batch_size=64)
