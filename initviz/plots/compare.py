@@ -6,28 +6,16 @@ vanishing run, rising an exploding one.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from initviz.core.training import History
 from initviz.plots.symmetry_view import Blitter
+from initviz.plots.views import ZERO_GRADIENT, log_limits
 
 COLORS = {"A": "#1f77b4", "B": "#ff7f0e"}
-ZERO_GRADIENT = 1e-12  # an exactly-zero gradient norm (constant init) is drawn at this floor
 
-
-def log_limits(values: np.ndarray, current: tuple[float, float]) -> tuple[float, float] | None:
-    """Whole-decade limits covering the finite positive ``values`` if they left ``current``."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
-    if not values.size:
-        return None
-    lo, hi = float(values.min()), float(values.max())
-    if current[0] <= lo and hi <= current[1] and hi >= current[1] * 1e-4:
-        return None
-    return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi) + 1e-9)
 
 
 class CompareView:
@@ -94,11 +82,11 @@ class CompareView:
         if last_epoch > self.ax_loss.get_xlim()[1]:
             self.ax_loss.set_xlim(0, last_epoch)
             relayout = True
-        limits = log_limits(np.concatenate(losses) if losses else np.array([]), self.ax_loss.get_ylim())
+        limits = log_limits(np.concatenate(losses) if losses else np.array([]), self.ax_loss.get_ylim(), 1e-4)
         if limits:
             self.ax_loss.set_ylim(*limits)
             relayout = True
-        limits = log_limits(np.concatenate(norms) if norms else np.array([]), self.ax_grad.get_ylim())
+        limits = log_limits(np.concatenate(norms) if norms else np.array([]), self.ax_grad.get_ylim(), 1e-4)
         if limits:
             self.ax_grad.set_ylim(*limits)
             relayout = True

@@ -183,13 +183,17 @@ def _log_axis(ax: Axes) -> None:
     ax.yaxis.set_minor_locator(NullLocator())
 
 
-def _log_limits(values: np.ndarray, current: tuple[float, float]) -> tuple[float, float] | None:
-    """New log-axis limits (whole decades) if the finite positive values left the current ones."""
+def log_limits(values: np.ndarray, current: tuple[float, float],
+               shrink_below: float = 1e-6) -> tuple[float, float] | None:
+    """Whole-decade limits covering the finite positive ``values`` if they left ``current`` (or
+    if their maximum fell below ``shrink_below`` x the top, so a collapsing curve stays visible);
+    None when the current limits still fit: rescaling costs a redraw, so it is rare."""
+    values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
     if not values.size:
         return None
     lo, hi = float(values.min()), float(values.max())
-    if current[0] <= lo and hi <= current[1] and hi >= current[1] * 1e-6:
+    if current[0] <= lo and hi <= current[1] and hi >= current[1] * shrink_below:
         return None
     return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi) + 1e-9)
 
@@ -220,7 +224,7 @@ class LossView(View):
         if len(epochs) and epochs[-1] > self.ax.get_xlim()[1]:
             self.ax.set_xlim(0, 2 ** math.ceil(math.log2(epochs[-1] + 1)))
             relayout = True
-        limits = _log_limits(np.concatenate([h.loss[keep], h.test_loss[keep]]), self.ax.get_ylim())
+        limits = log_limits(np.concatenate([h.loss[keep], h.test_loss[keep]]), self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
             relayout = True
@@ -260,7 +264,7 @@ class GradientNormView(View):
             return False
         norms = np.maximum(h.grad_norm[keep[-1]], ZERO_GRADIENT)
         self.line.set_data(self.layers, norms)
-        limits = _log_limits(norms, self.ax.get_ylim())
+        limits = log_limits(norms, self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
             return True
@@ -299,7 +303,7 @@ class GradientHistoryView(View):
         if epochs[-1] > self.ax.get_xlim()[1]:
             self.ax.set_xlim(0, 2 ** math.ceil(math.log2(epochs[-1] + 1)))
             relayout = True
-        limits = _log_limits(norms.ravel(), self.ax.get_ylim())
+        limits = log_limits(norms.ravel(), self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
             relayout = True
