@@ -521,7 +521,7 @@ def test_a_full_batch_history_snapshot_is_the_state_at_its_epoch():
 
 
 def test_status_semantics():
-    assert set(STATUSES) == {"ready", "training", "converged", "diverged", "vanishing"}
+    assert set(STATUSES) == {"ready", "training", "converged", "stuck", "diverged", "vanishing"}
     t = Trainer(Config(depth=2, width=8))
     assert t.status == "ready"
     t.step(5)
@@ -534,7 +534,7 @@ def test_status_semantics():
     stuck.step(199)
     assert stuck.status == "training"
     stuck.step(2)
-    assert stuck.status == "converged"  # settled: the loss no longer moves
+    assert stuck.status == "stuck"  # settled where it started: the loss no longer moves
     gone = Trainer(Config(scale=100, depth=20, activation="relu", initializer="he_normal"))
     gone.step(5)
     assert gone.status == "diverged"

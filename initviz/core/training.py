@@ -284,7 +284,7 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     return data, train, test, network
 
 
-STATUSES = ("ready", "training", "converged", "diverged", "vanishing")
+STATUSES = ("ready", "training", "converged", "stuck", "diverged", "vanishing")
 
 
 class Trainer:
@@ -522,7 +522,9 @@ class Trainer:
         loss, gradient or update. ``vanishing``: the latest first-layer gradient norm is below
         1e-8, or below 1e-4 times the output layer's (the early layers barely learn).
         ``converged``: the latest loss is below 1e-3, or it moved less than 1e-4 (relative) over
-        the last 100 epochs of a run of at least 200. Otherwise ``training``.
+        the last 100 epochs of a run of at least 200, after falling at least 10% below where it
+        started. ``stuck``: it settled without ever falling that far (a vanished signal,
+        symmetric units, too small a learning rate). Otherwise ``training``.
         """
         if self.diverged:
             return "diverged"
@@ -540,5 +542,5 @@ class Trainer:
         if len(loss) >= 20 and epochs[-1] >= 200:
             recent = loss[epochs >= epochs[-1] - 100]
             if recent.max() - recent.min() < 1e-4 * max(1.0, abs(recent[-1])):
-                return "converged"
+                return "stuck" if recent[-1] > 0.9 * loss[0] else "converged"
         return "training"
