@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from initviz.core.training import History
-from initviz.plots.symmetry_view import Blitter
+from initviz.plots.blit import Blitter
 from initviz.plots.views import ZERO_GRADIENT, log_limits
 
 COLORS = {"A": "#1f77b4", "B": "#ff7f0e"}

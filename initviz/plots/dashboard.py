@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from initviz.core.training import Trainer
+from initviz.plots.blit import Blitter
 from initviz.plots.views import (
     ActivationHistogramView,
     DecisionBoundaryView,
@@ -58,10 +59,9 @@ class Dashboard:
     def __init__(self, figure: Figure, trainer: Trainer) -> None:
         self.figure = figure
         self.views: list[View] = []
-        self._background = None
+        self.blitter = Blitter(figure)
         self._stale: set[int] = set()  # indices of views whose panel must be redrawn
         self._key: tuple | None = None
-        self._cid = figure.canvas.mpl_connect("draw_event", self._on_draw)
         self.rebuild(trainer)
 
     def rebuild(self, trainer: Trainer) -> None:
@@ -103,12 +103,13 @@ class Dashboard:
                               facecolor=fig.get_facecolor(), edgecolor="none", animated=True)
             fig.add_artist(wiper)
             self._wipers.append(wiper)
-        self._background = None
+        self.blitter.clear()
+        self.blitter.artists = [artist for view in self.views for artist in view.artists]
         self._stale = set()
 
     @property
     def artists(self) -> list:
-        return [artist for view in self.views for artist in view.artists]
+        return self.blitter.artists
 
     def frame(self, trainer: Trainer) -> Frame:
         return frame_from_trainer(trainer, self.grid)
@@ -118,42 +119,9 @@ class Dashboard:
         for i, view in enumerate(self.views):
             if view.update(frame):
                 self._stale.add(i)
-        canvas = self.figure.canvas
-        if self._background is None:
-            canvas.draw()  # _on_draw re-caches the background and draws the animated artists
-            return "full"
         stale, self._stale = self._stale, set()
-        canvas.restore_region(self._background)
-        if stale:
-            renderer = canvas.get_renderer()
-            for i in sorted(stale):
-                self._wipers[i].draw(renderer)
-                self.figure.draw_artist(self.views[i].ax)  # static parts only: data are animated
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._draw_animated()
-        canvas.blit(self.figure.bbox)
-        return "panels" if stale else "blit"
-
-    def _on_draw(self, event) -> None:
-        self._stale = set()
-        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
-        self._draw_animated()
-
-    def _draw_animated(self) -> None:
-        for artist in self.artists:
-            self.figure.draw_artist(artist)
+        return self.blitter.push(redraw=[(self._wipers[i], self.views[i].ax) for i in sorted(stale)])
 
     def savefig(self, path, **kwargs) -> None:
         """Save a static picture (animated artists included); the next frame is a full redraw."""
-        artists = self.artists
-        canvas = self.figure.canvas
-        canvas.mpl_disconnect(self._cid)  # this draw must not become the cached background
-        for artist in artists:
-            artist.set_animated(False)
-        try:
-            self.figure.savefig(path, **kwargs)
-        finally:
-            for artist in artists:
-                artist.set_animated(True)
-            self._cid = canvas.mpl_connect("draw_event", self._on_draw)
-            self._background = None
+        self.blitter.savefig(path, **kwargs)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from initviz.core.sweep import SweepResult
-from initviz.plots.symmetry_view import Blitter
+from initviz.plots.blit import Blitter
 
 MODES = ("loss", "gradient")
 LOSS_RANGE = (1e-2, 1.0)

@@ -1,75 +1,11 @@
 """Symmetry meter panels: distinct hidden units and mean pairwise cosine, one bar per layer.
-
-Also home of :class:`Blitter`, the small push helper the feature figures share: a feature figure
-updates a few artists now and then, so it blits them over a cached background (like the
-Dashboard) and redraws fully only when its axes change.
 """
 from __future__ import annotations
 
 from matplotlib.figure import Figure
 
 from initviz.core.symmetry import SymmetryReport
-
-
-class Blitter:
-    """Pushes ``artists`` of ``figure`` by blitting; ``push(full=True)`` redraws everything.
-
-    The artists are marked animated, so a full draw renders the rest, caches it as the background
-    and then draws them on top. Works with any canvas that has ``copy_from_bbox`` (Agg, ipympl);
-    on one without (a bare Figure) pushing does nothing.
-    """
-
-    def __init__(self, figure: Figure) -> None:
-        self.figure = figure
-        self.artists: list = []
-        self._background = None
-        self._cid = figure.canvas.mpl_connect("draw_event", self._on_draw)
-        self.full_draws = 0
-        self.blits = 0
-
-    def animate(self, *artists):
-        for artist in artists:
-            artist.set_animated(True)
-            self.artists.append(artist)
-        return artists[0] if len(artists) == 1 else artists
-
-    def clear(self) -> None:
-        self.artists = []
-        self._background = None
-
-    def push(self, full: bool = False) -> None:
-        canvas = self.figure.canvas
-        if not hasattr(canvas, "copy_from_bbox"):
-            return
-        if full or self._background is None:
-            self.full_draws += 1
-            canvas.draw()  # _on_draw caches the background and draws the animated artists
-            return
-        self.blits += 1
-        canvas.restore_region(self._background)
-        self._draw_animated()
-        canvas.blit(self.figure.bbox)
-
-    def _on_draw(self, event) -> None:
-        canvas = self.figure.canvas
-        if hasattr(canvas, "copy_from_bbox"):
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._draw_animated()
-
-    def _draw_animated(self) -> None:
-        for artist in self.artists:
-            if artist.figure is self.figure:
-                self.figure.draw_artist(artist)
-
-    def savefig(self, path, **kwargs) -> None:
-        """Save a static picture with the animated artists included."""
-        for artist in self.artists:
-            artist.set_animated(False)
-        try:
-            self.figure.savefig(path, **kwargs)
-        finally:
-            for artist in self.artists:
-                artist.set_animated(True)
+from initviz.plots.blit import Blitter
 
 
 DISTINCT_COLOR = "#2e86c1"

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from initviz.plots.symmetry_view import Blitter
+from initviz.plots.blit import Blitter
 
 PREDICTED_COLOR = "#7d3c98"
 MEASURED_COLOR = "#117a65"
