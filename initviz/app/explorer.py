@@ -1,9 +1,11 @@
 """The Explorer: controls, a live dashboard and a training loop that never blocks the page.
 
-Training runs as an asyncio task on the kernel's event loop, in chunks of about
-``TRAIN_BUDGET`` seconds, each followed by one blitted frame and a short sleep so that widget
-events (a slider moved, pause pressed) are handled between chunks. A control change cancels the
-running task and starts a new one on the new setting: there is never more than one run.
+Training runs as an asyncio task on the kernel's event loop. Each frame period
+(``FRAME_INTERVAL``) holds one chunk of training, one blitted frame and a sleep of at least
+``MIN_SLEEP`` so that widget events (a slider moved, pause pressed) are handled between chunks:
+the chunk gets what the last frames left of the period (at least ``TRAIN_BUDGET``). A control
+change cancels the running task and starts a new one on the new setting: there is never more
+than one run. A run stops by itself when it converges, diverges or reaches ``MAX_EPOCHS``.
 """
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
 
-TRAIN_BUDGET = 0.030  # seconds of training per frame
-FRAME_INTERVAL = 0.050  # at most 20 frames per second
+FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
+TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
+MIN_SLEEP = 0.002  # seconds: the event loop handles widget messages between frames
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
 FIGSIZE = (12.5, 6.6)
@@ -35,6 +38,7 @@ STATUS_TEXT = {
     "ready": "ready: press ▶ to train",
     "training": "training",
     "converged": "converged: the loss has settled",
+    "stuck": "stuck: the loss does not move (vanished signal, symmetric units or tiny learning rate?)",
     "diverged": "diverged at epoch {diverged_epoch}: activations or gradients overflowed",
     "vanishing": "vanishing gradients: the first layers barely learn",
 }
@@ -225,18 +229,22 @@ class Explorer:
 
     async def _train_loop(self) -> None:
         trainer = self.trainer
+        render_time = 0.015  # a running estimate of what a frame costs (wall time)
         try:
             while True:
                 start = time.perf_counter()
-                while time.perf_counter() - start < TRAIN_BUDGET and trainer.epoch < self.max_epochs:
+                budget = max(TRAIN_BUDGET, FRAME_INTERVAL - MIN_SLEEP - render_time)
+                while time.perf_counter() - start < budget and trainer.epoch < self.max_epochs:
                     if not trainer.step(1):
                         break
+                drawn = time.perf_counter()
                 self.render()
-                if trainer.diverged or trainer.epoch >= self.max_epochs or trainer.status == "converged":
+                now = time.perf_counter()
+                render_time = 0.7 * render_time + 0.3 * (now - drawn)
+                if trainer.diverged or trainer.epoch >= self.max_epochs or trainer.status in ("converged", "stuck"):
                     self.play_button.value = False
                     return
-                elapsed = time.perf_counter() - start
-                await asyncio.sleep(max(0.005, FRAME_INTERVAL - elapsed))
+                await asyncio.sleep(max(MIN_SLEEP, FRAME_INTERVAL - (now - start)))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -247,7 +255,9 @@ class Explorer:
         trainer = self.trainer
         status = trainer.status
         text = STATUS_TEXT[status].format(diverged_epoch=trainer.diverged_epoch)
-        if status == "training" and not self.playing:
+        if status in ("training", "vanishing") and not self.playing and trainer.epoch >= self.max_epochs:
+            text = f"stopped at the {self.max_epochs}-epoch limit: press ▶ to start again"
+        elif status == "training" and not self.playing:
             text = "paused"
         color = {"diverged": "#c0392b", "vanishing": "#d35400", "converged": "#1e8449"}.get(status, "#333")
         loss = trainer.history.last("loss")
