@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from initviz.core.stats import Bins
 from initviz.core.training import History, Snapshot, Trainer
@@ -97,6 +97,7 @@ class LayerHistogramView(View):
         ax.set_yticks(np.arange(len(self.rows)) + 0.35)
         ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=7)
         ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=not bins.log))  # readable at any scale
         ax.tick_params(labelsize=7)
         for row in range(len(self.rows)):
             ax.axhline(row, color="0.85", lw=0.6, zorder=0)
@@ -106,8 +107,7 @@ class LayerHistogramView(View):
             # the layer's fraction of saturated (or dead) units
             self.bars = self.animate(LineCollection([], colors="#c0392b", linewidths=3))
             ax.add_collection(self.bars)
-            ax.text(1.0, 1.01, self.annotate_label, transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=7, color="#c0392b")
+            ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=8)
 
     def set_bins(self, bins: Bins) -> None:
         self.bins = bins
@@ -158,7 +158,7 @@ class ActivationHistogramView(LayerHistogramView):
     kind = "activations"
     xlabel = "activation value"
     annotate = True
-    annotate_label = "red bar: % saturated / dead units"
+    annotate_label = "red bars: % saturated / dead units"
 
     def annotation(self, frame: Frame) -> np.ndarray:
         history = frame.history
