@@ -242,16 +242,21 @@ def _reset_epoch_axis(ax: Axes) -> bool:
 
 
 class GradientNormView(View):
-    """||dL/dW|| per layer now: flat is healthy; a slope means vanishing or exploding gradients."""
+    """||dL/dW|| per layer now, as bars: level bars are healthy; bars shrinking towards the input
+    mean vanishing gradients, growing ones exploding gradients."""
 
     title = "Gradient norm by layer"
 
     def __init__(self, ax: Axes, n_layers: int) -> None:
         super().__init__(ax)
         self.layers = np.arange(1, n_layers + 1)
-        self.line = self.animate(ax.plot([], [], "o-", ms=3, lw=1.2, color="C3")[0])
+        # the bars are one artist (thick vertical segments in the layer colours): cheap to blit
+        width = max(1.0, min(14.0, 160.0 / n_layers))
+        self.bars = self.animate(LineCollection([], colors=layer_colors(n_layers),
+                                                linewidths=width, capstyle="butt"))
+        ax.add_collection(self.bars)
         _log_axis(ax)
-        ax.set_xlim(0.5, n_layers + 0.5)
+        ax.set_xlim(0.3, n_layers + 0.7)
         ax.set_ylim(1e-4, 1e1)
         ax.set_xlabel("layer (input → output)", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -260,15 +265,15 @@ class GradientNormView(View):
         h = frame.history
         keep = np.flatnonzero(h.epochs <= frame.epoch)
         if not len(keep):
-            self.line.set_data([], [])
+            self.bars.set_segments([])
             return False
-        norms = np.maximum(h.grad_norm[keep[-1]], ZERO_GRADIENT)
-        self.line.set_data(self.layers, norms)
+        norms = np.maximum(np.nan_to_num(h.grad_norm[keep[-1]], nan=ZERO_GRADIENT), ZERO_GRADIENT)
         limits = log_limits(norms, self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
-            return True
-        return False
+        bottom = self.ax.get_ylim()[0]
+        self.bars.set_segments([[(x, bottom), (x, y)] for x, y in zip(self.layers, norms)])
+        return limits is not None
 
 
 class GradientHistoryView(View):
