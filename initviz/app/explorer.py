@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from initviz.app.canvas import make_canvas
 from initviz.app.controls import Controls
-from initviz.app.share import AppOptions, page_query, parse_query
+from initviz.app.share import AppOptions, page_query, parse_query, preheated, when_requested
 from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
@@ -81,6 +81,9 @@ class Explorer:
         self.errors.add_class("initviz-errors")
         # a share link (the Voila page's query string) sets the start unless a config is given
         self.options = AppOptions()
+        # a preheated Voila kernel builds the app before the page is requested: the link's
+        # settings are applied when the request arrives (_open_link)
+        wait_for_link = query is None and config is None and preheated()
         query = page_query() if query is None else query
         if config is None and query:
             try:
@@ -139,6 +142,8 @@ class Explorer:
         self.widget.add_class("initviz-app")
         if self.options.play:
             self.play()
+        if wait_for_link:
+            when_requested(self._guard(self._open_link))
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -176,6 +181,33 @@ class Explorer:
             feature.on_frame()
 
     # -- internals ----------------------------------------------------------------------------
+    def _open_link(self, query: str) -> None:
+        """Apply a share link's settings to a running app (a preheated kernel's late request).
+
+        Without settings the app is re-drawn anyway: the Share tab learns the page's address, and
+        the kernel shows activity at once. Otherwise the server could cull it between being handed
+        out of the pool (idle since it was preheated, maybe for longer than cull_idle_timeout) and
+        the page's connection (seen here with a 3 s timeout: tests/test_voila_stress.py)."""
+        if not query:
+            self._apply(self.config)
+            return
+        try:
+            config, options = parse_query(query)
+        except ValueError as error:
+            self.errors.append_stderr(f"Ignoring the link's settings: {error}\n")
+            return
+        self.options = options
+        self.controls.hide(options.hide)
+        from initviz.app.features.share_panel import SharePanel
+
+        for feature in self.features:  # the Share tab's link builder starts from the link, as
+            if isinstance(feature, SharePanel):  # it does when built after the request
+                feature.hide.value = tuple(n for n in options.hide if n in feature.hide.options)
+                feature.play.value = options.play
+        self.set_config(config)
+        if options.play:
+            self.play()
+
     def _on_controls(self, config: Config) -> None:
         """A control moved. With a live event loop, changes within DEBOUNCE seconds are applied
         once (a dragged slider or 30 quick key presses re-draw the network once, not 30 times)."""

@@ -5,10 +5,18 @@ the page's query string in the kernel's ``QUERY_STRING`` environment variable). 
 beside the Config fields: ``hide=depth,width`` hides those controls (teacher mode), ``play=1``
 starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
 other keys then change that preset: ``?preset=he_relu&depth=30``.
+
+Preheated Voila kernels (voila.json's kernel pool) run the notebook before anyone asks for the
+page, so the query string is not known while the Explorer is built: ``preheated()`` says so, and
+``when_requested(callback)`` calls back with the query once the request arrives. The wait is in a
+thread, not in the cell: a cell waiting for a visitor would hit Voila's executor timeout (60 s in
+voila.json) and the next visitor would get a page with a timed-out cell.
 """
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -86,5 +94,50 @@ def _changes(base: Config, config: Config) -> str:
 
 
 def page_query() -> str:
-    """The query string of the Voila page this kernel serves ('' outside Voila)."""
+    """The query string of the Voila page this kernel serves ('' outside Voila, and '' in a
+    preheated kernel before its request: see ``when_requested``)."""
     return os.environ.get("QUERY_STRING", "")
+
+
+_lock = threading.Lock()
+_waiting: list[Callable[[str], None]] = []  # callbacks for the request of this preheated kernel
+_requested = False
+
+
+def preheated() -> bool:
+    """True in a preheated Voila kernel that has not received its page's request yet."""
+    return os.environ.get("VOILA_PREHEAT", "False") == "True" and not _requested
+
+
+def when_requested(callback: Callable[[str], None]) -> None:
+    """Call ``callback(query)`` once this preheated kernel's page was requested (from a thread:
+    the callback hands the work to the kernel's event loop). Outside preheat mode, at once.
+
+    ``voila.utils.wait_for_request`` puts the request's ``QUERY_STRING``, ``SCRIPT_NAME``, ...
+    into ``os.environ``. The request comes once, so one thread waits for every callback."""
+    with _lock:
+        if not preheated():
+            run_now = True
+        else:
+            run_now = False
+            _waiting.append(callback)
+            start = len(_waiting) == 1
+    if run_now:
+        callback(page_query())
+        return
+    if start:
+        threading.Thread(target=_wait_for_request, name="initviz-wait-for-request",
+                         daemon=True).start()
+
+
+def _wait_for_request() -> None:
+    global _requested
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+    with _lock:
+        _requested = True
+        callbacks = list(_waiting)
+        _waiting.clear()
+    for callback in callbacks:
+        callback(page_query())
