@@ -205,3 +205,47 @@ def test_png_encoder_round_trips(shape):
     np.testing.assert_array_equal(decoded, pixels)
     with pytest.raises(ValueError):
         encode_png(pixels[..., :3])
+
+
+# ------------------------------------------------------------------ preheated Voila kernels
+
+
+def test_a_late_share_link_is_applied_like_an_early_one(monkeypatch):
+    """A preheated kernel builds the app before its request; the link then applies as if it had
+    been there from the start (settings, hidden controls, the Share tab's builder, play)."""
+    from initviz.app import share
+    from initviz.app.explorer import Explorer
+
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setattr(share, "_requested", False)
+    monkeypatch.setattr(share, "_waiting", [])
+    waits = []
+    monkeypatch.setattr(share, "_wait_for_request", lambda: waits.append(1))
+    monkeypatch.setattr(share.threading, "Thread",
+                        lambda target, **kw: type("T", (), {"start": lambda self: target()})())
+    late = Explorer()
+    assert late.config == Config() and waits == [1]  # built on the defaults, waiting
+    query = "activation=relu&depth=3&hide=width&play=1"
+    monkeypatch.setenv("QUERY_STRING", query)
+    monkeypatch.setattr(share, "_requested", True)
+    late._open_link(query)
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    early = Explorer()
+    for app in (late, early):
+        assert app.config == Config(activation="relu", depth=3)
+        assert app.controls.width.layout.display == "none"
+        assert app.playing
+        tab = next(f for f in app.features if f.title == "Share")
+        assert tab.text.value == "?" + query
+        app.pause()
+
+
+def test_when_requested_calls_back_at_once_outside_preheat(monkeypatch):
+    from initviz.app import share
+
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    monkeypatch.setenv("QUERY_STRING", "depth=2")
+    got = []
+    share.when_requested(got.append)
+    assert got == ["depth=2"]
