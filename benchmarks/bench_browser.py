@@ -1,0 +1,426 @@
+"""The Voila app as a student sees it: headless Chromium against a real Voila server.
+
+    python benchmarks/bench_browser.py                 # a, b, c, d; medians of --repeats
+    python benchmarks/bench_browser.py --only a,b      # some of them
+    python benchmarks/bench_browser.py --quick         # smoke test (short windows, 1 repeat)
+
+(a) updates/s: visible frames per second of the dashboard canvas (drawImage calls counted by an
+    init script) over ~--seconds of play at depth 6, and the epochs/s the page reaches (its epoch
+    counter) beside ``Trainer.step``'s epochs/s without any UI, measured in this process between
+    the page windows of the same run. Targets: >= 20 updates/s, page epochs/s >= raw / 2.
+(b) latency: the scale slider moved by one key press on its noUi handle (paused app), from the
+    keydown to the next drawImage on the dashboard canvas; N presses. Target: median <= 250 ms.
+    Also the same while playing (to the first frame of the new run: informational).
+(c) cold start: from navigation start to "#loading gone and every visible figure drawn", with
+    preheated kernels (a pool of one kernel for explorer.ipynb, as voila.json has it) and without
+    (--VoilaConfiguration.preheat_kernel=False), interleaved, a pause between pages so the pool
+    refills. Target: <= 5 s.
+(d) ten students: --students pages on one Voila server, each pressing play; per-page update
+    rate and epochs/s, and the RSS of every kernel process of the server.
+
+Every figure is printed with the load average read before and after it. The machine is shared:
+compare the columns of one run, not runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# INITVIZ_BENCH_NOTEBOOKS serves another folder holding an explorer.ipynb (for experiments)
+NOTEBOOKS = Path(os.environ.get("INITVIZ_BENCH_NOTEBOOKS", REPO / "notebooks"))
+APP_PATH = "/voila/render/explorer.ipynb"
+CHROMIUM = os.environ.get("INITVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# the two variants of voila.json compared in (c), whichever the file holds
+PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=True",
+                '--VoilaKernelManager.kernel_pools_config={"default": {"pool_size": 0}, '
+                '"explorer.ipynb": {"pool_size": 1}}']
+NO_PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=False"]
+
+# drawImage calls per canvas, with their times (the last 4000), and keydown times
+INIT_SCRIPT = """
+(() => {
+  const original = CanvasRenderingContext2D.prototype.drawImage;
+  window.__initvizFrames = 0;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const canvas = this.canvas;
+    canvas.__initvizFrames = (canvas.__initvizFrames || 0) + 1;
+    (canvas.__initvizTimes = canvas.__initvizTimes || []).push(performance.now());
+    if (canvas.__initvizTimes.length > 4000) canvas.__initvizTimes.splice(0, 2000);
+    window.__initvizFrames += 1;
+    return original.apply(this, args);
+  };
+  window.__keydowns = [];
+  window.addEventListener('keydown', () => window.__keydowns.push(performance.now()), true);
+})();
+"""
+DASHBOARD = "(() => document.querySelector('.initviz-app div.jupyter-matplotlib-figure canvas'))()"
+STATE = f"""() => {{
+  const c = {DASHBOARD};
+  const text = (document.querySelector('.initviz-epoch') || {{}}).innerText || '';
+  const m = text.match(/epoch\\s+(\\d+)/);
+  const play = document.querySelector('.initviz-play');
+  return {{t: performance.now(), frames: c ? (c.__initvizFrames || 0) : 0,
+          epoch: m ? Number(m[1]) : -1,
+          playing: !!(play && play.classList.contains('mod-active'))}};
+}}"""
+ALL_DRAWN = """() => {
+  if (document.querySelector('#loading')) return false;
+  const figures = Array.from(document.querySelectorAll('div.jupyter-matplotlib-figure'))
+    .filter((f) => f.offsetParent !== null);
+  if (!figures.length) return false;
+  const drawn = figures.every((f) => Array.from(f.querySelectorAll('canvas'))
+    .some((c) => c.width > 0 && (c.__initvizFrames || 0) > 0));
+  return drawn ? performance.now() : false;
+}"""
+
+
+def load() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Voila:
+    """``python -m voila notebooks/`` with the repository's voila.json (plus extra options)."""
+
+    def __init__(self, extra: list[str] = (), log: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+        self.log_path = log or Path(f"/tmp/bench_browser_voila_{self.port}.log")
+        self._log = open(self.log_path, "wb")
+        cmd = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={self.port}",
+               "--Voila.ip=127.0.0.1", "--no-browser", "--Voila.port_retries=0", *extra]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"voila exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise RuntimeError("voila did not start")
+
+    def kernels(self) -> list[int]:
+        """PIDs of the server's kernel processes (its ipykernel children)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if ppid == self.proc.pid and b"ipykernel" in cmdline:
+                pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._log.close()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(90_000)
+    context.add_init_script(INIT_SCRIPT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
+
+
+def open_app(page, server: Voila, query: str = "") -> float:
+    """Open the app; return ms from navigation start to every visible figure drawn."""
+    page.goto(server.url + APP_PATH + query, wait_until="commit")
+    handle = page.wait_for_function(ALL_DRAWN, polling="raf", timeout=120_000)
+    ms = handle.json_value()
+    wait_quiet(page)
+    return ms
+
+
+def wait_quiet(page, quiet_ms: int = 400) -> None:
+    page.wait_for_function(
+        """(quiet) => {
+             const now = performance.now(), n = window.__initvizFrames || 0;
+             if (window.__settleCount !== n) { window.__settleCount = n; window.__settleAt = now; }
+             return now - window.__settleAt > quiet;
+           }""", arg=quiet_ms, polling=50, timeout=60_000)
+
+
+def state(page) -> dict:
+    return page.evaluate(STATE)
+
+
+def set_playing(page, playing: bool) -> None:
+    if state(page)["playing"] != playing:
+        page.click(".initviz-play")
+        page.wait_for_function(f"() => ({STATE})().playing === {str(playing).lower()}")
+
+
+class PlayMeter:
+    """Frames and epochs per second over the time a page was playing (restarts play when the
+    run stops at MAX_EPOCHS or converges, which opens a new run from epoch 0)."""
+
+    def __init__(self, page) -> None:
+        self.page, self.frames, self.epochs, self.seconds, self.restarts = page, 0, 0, 0.0, 0
+        self.last = state(page)
+
+    def sample(self) -> None:
+        now = state(self.page)
+        last, self.last = self.last, now
+        if last["playing"] and now["playing"] and now["epoch"] >= last["epoch"]:
+            self.frames += now["frames"] - last["frames"]
+            self.epochs += now["epoch"] - last["epoch"]
+            self.seconds += (now["t"] - last["t"]) / 1000
+        if not now["playing"]:
+            self.restarts += 1
+            self.page.click(".initviz-play")
+            self.last = state(self.page)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else float("nan")
+
+    @property
+    def eps(self) -> float:
+        return self.epochs / self.seconds if self.seconds else float("nan")
+
+
+# ---------------------------------------------------------------- raw training speed
+
+
+def raw_epochs_per_second(seconds: float = 2.0, depth: int = 6) -> float:
+    from initviz.core.threads import limit_blas_threads
+    from initviz.core.training import Config, Trainer
+
+    limit_blas_threads(1)  # as the Explorer does in the kernel
+    trainer = Trainer(Config(depth=depth))
+    trainer.step(20)
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if trainer.epoch >= 4000:
+            trainer.reset()
+        done += trainer.step(20)
+    return done / (time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------- the four measurements
+
+
+def measure_play(browser, server, seconds: float, repeats: int) -> list[dict]:
+    rows = []
+    page = new_page(browser)
+    open_app(page, server)
+    for _ in range(repeats):
+        before = load()
+        raw_a = raw_epochs_per_second()
+        set_playing(page, True)
+        meter = PlayMeter(page)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.25)
+            meter.sample()
+        set_playing(page, False)
+        wait_quiet(page)
+        raw_b = raw_epochs_per_second()
+        raw = (raw_a + raw_b) / 2
+        rows.append({"updates/s": meter.fps, "page epochs/s": meter.eps, "raw epochs/s": raw,
+                     "page/raw": meter.eps / raw, "played s": meter.seconds,
+                     "restarts": meter.restarts, "load": f"{before} -> {load()}"})
+        print(f"  (a) {rows[-1]}", flush=True)
+    assert not page.errors, page.errors
+    page.context.close()
+    return rows
+
+
+def measure_latency(browser, server, presses: int, playing: bool) -> list[float]:
+    page = new_page(browser)
+    open_app(page, server)
+    handle = page.locator(".initviz-scale .noUi-handle")
+    latencies = []
+    for i in range(presses):
+        if playing:
+            set_playing(page, True)
+            page.wait_for_function(f"() => ({STATE})().epoch >= 30")
+        else:
+            wait_quiet(page)
+        handle.focus()
+        before = state(page)
+        handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        if playing:  # the first frame drawn after the epoch counter restarted (the new run)
+            page.wait_for_function(f"(e) => ({STATE})().epoch < e", arg=before["epoch"])
+            reset_at = page.evaluate("performance.now()")
+            wait_frame = f"""(since) => {{ const c = {DASHBOARD};
+                  return (c.__initvizTimes || []).some((t) => t > since); }}"""
+            page.wait_for_function(wait_frame, arg=reset_at - 30)
+            ms = page.evaluate(f"""(since) => {{ const c = {DASHBOARD};
+                  const k = window.__keydowns[window.__keydowns.length - 1];
+                  return c.__initvizTimes.find((t) => t > since) - k; }}""", reset_at - 30)
+        else:
+            page.wait_for_function(f"""() => {{ const c = {DASHBOARD};
+                  const k = window.__keydowns[window.__keydowns.length - 1];
+                  return (c.__initvizTimes || []).some((t) => t > k); }}""")
+            ms = page.evaluate(f"""() => {{ const c = {DASHBOARD};
+                  const k = window.__keydowns[window.__keydowns.length - 1];
+                  return c.__initvizTimes.find((t) => t > k) - k; }}""")
+        latencies.append(ms)
+    if playing:
+        set_playing(page, False)
+    assert not page.errors, page.errors
+    page.context.close()
+    return latencies
+
+
+def measure_cold(browser, servers: dict[str, Voila], repeats: int, pause: float) -> dict[str, list]:
+    times: dict[str, list] = {name: [] for name in servers}
+    for _ in range(repeats):
+        for name, server in servers.items():
+            time.sleep(pause)  # let the pool refill and the last kernel settle
+            before = load()
+            page = new_page(browser)
+            ms = open_app(page, server)
+            times[name].append((ms, before))
+            print(f"  (c) {name}: {ms:.0f} ms ({before})", flush=True)
+            assert not page.errors, page.errors
+            page.context.close()
+    return times
+
+
+def measure_students(browser, server: Voila, students: int, seconds: float) -> dict:
+    pages = []
+    for _ in range(students):
+        page = new_page(browser)
+        open_app(page, server)
+        pages.append(page)
+    before = load()
+    for page in pages:
+        page.click(".initviz-play")
+    time.sleep(2.0)  # everyone is playing
+    meters = [PlayMeter(page) for page in pages]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for meter in meters:
+            meter.sample()
+        time.sleep(0.5)
+    kernels = server.kernels()
+    rss = [rss_mb(pid) for pid in kernels]
+    result = {"fps": [m.fps for m in meters], "eps": [m.eps for m in meters],
+              "rss": rss, "load": f"{before} -> {load()}",
+              "errors": sum(len(p.errors) for p in pages)}
+    for page in pages:
+        page.context.close()
+    return result
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="a,b,c,d")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--presses", type=int, default=15)
+    parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.repeats, args.presses, args.students = 3.0, 1, 3, 2
+    only = set(args.only.split(","))
+    sys.path.insert(0, str(REPO))
+    from playwright.sync_api import sync_playwright
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores  {load()}")
+    server = Voila()  # voila.json as it is
+    variants = {"preheated": Voila(PREHEAT_ARGS), "no preheat": Voila(NO_PREHEAT_ARGS)} if "c" in only else {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            if "a" in only:
+                rows = measure_play(browser, server, args.seconds, args.repeats)
+                med = {k: statistics.median(r[k] for r in rows)
+                       for k in ("updates/s", "page epochs/s", "raw epochs/s", "page/raw")}
+                print(f"(a) play at depth 6, medians of {len(rows)} x {args.seconds:.0f} s: "
+                      f"{med['updates/s']:.1f} updates/s (target >= 20), page "
+                      f"{med['page epochs/s']:.0f} epochs/s vs raw Trainer.step "
+                      f"{med['raw epochs/s']:.0f} epochs/s = {med['page/raw']:.2f} (target >= 0.5)")
+            if "b" in only:
+                for playing in (False, True):
+                    before = load()
+                    ms = measure_latency(browser, server, args.presses, playing)
+                    print(f"(b) slider -> first redrawn frame {'playing' if playing else 'paused'}: "
+                          f"median {statistics.median(ms):.0f} ms, min {min(ms):.0f}, "
+                          f"max {max(ms):.0f} (n={len(ms)}; target median <= 250; "
+                          f"{before} -> {load()})")
+                    print("    " + " ".join(f"{x:.0f}" for x in ms))
+            if "c" in only:
+                times = measure_cold(browser, variants,
+                                     args.repeats + 2, 1.0 if args.quick else 12.0)
+                for name, values in times.items():
+                    ms = [v for v, _ in values]
+                    print(f"(c) cold start, {name}: median {statistics.median(ms) / 1000:.2f} s "
+                          f"(min {min(ms) / 1000:.2f}, max {max(ms) / 1000:.2f}, n={len(ms)}; "
+                          f"target <= 5 s)")
+            if "d" in only:
+                r = measure_students(browser, server, args.students, args.seconds)
+                print(f"(d) {args.students} students on one server, {args.seconds:.0f} s of play "
+                      f"({r['load']}), page errors: {r['errors']}")
+                print(f"    updates/s per page: {' '.join(f'{x:.1f}' for x in r['fps'])} "
+                      f"(min {min(r['fps']):.1f}, median {statistics.median(r['fps']):.1f})")
+                print(f"    epochs/s per page:  {' '.join(f'{x:.0f}' for x in r['eps'])}")
+                print(f"    kernel RSS MB ({len(r['rss'])} kernels): "
+                      f"{' '.join(f'{x:.0f}' for x in r['rss'])} "
+                      f"(median {statistics.median(r['rss']) if r['rss'] else float('nan'):.0f})")
+            browser.close()
+    finally:
+        server.stop()
+        for variant in variants.values():
+            variant.stop()
+
+
+if __name__ == "__main__":
+    main()
