@@ -29,6 +29,7 @@ from initviz.plots.dashboard import Dashboard
 FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
 MIN_SLEEP = 0.002  # seconds: the event loop handles widget messages between frames
+SNAPSHOT_AGE = 50  # epochs: while playing, a histogram snapshot this recent is shown as is
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
 FIGSIZE = (12.5, 6.6)
@@ -172,9 +173,10 @@ class Explorer:
     def pause(self) -> None:
         self.play_button.value = False
 
-    def render(self) -> None:
-        """Push one frame: blitted unless an axis had to change."""
-        self.dashboard.update(self.dashboard.frame(self.trainer))
+    def render(self, live: bool = False) -> None:
+        """Push one frame: blitted unless an axis had to change. ``live`` (the training loop's
+        frames) may show histograms up to SNAPSHOT_AGE epochs old (the trainer's own)."""
+        self.dashboard.update(self.dashboard.frame(self.trainer, SNAPSHOT_AGE if live else 0))
         self.frames += 1
         self._show_status()
         for feature in self.features:
@@ -270,10 +272,12 @@ class Explorer:
                     if not trainer.step(1):
                         break
                 drawn = time.perf_counter()
-                self.render()
+                done = (trainer.diverged or trainer.epoch >= self.max_epochs
+                        or trainer.status in ("converged", "stuck"))
+                self.render(live=not done)  # the last frame of a run shows its exact state
                 now = time.perf_counter()
                 render_time = 0.7 * render_time + 0.3 * (now - drawn)
-                if trainer.diverged or trainer.epoch >= self.max_epochs or trainer.status in ("converged", "stuck"):
+                if done:
                     self.play_button.value = False
                     return
                 await asyncio.sleep(max(MIN_SLEEP, FRAME_INTERVAL - (now - start)))

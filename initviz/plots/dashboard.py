@@ -37,12 +37,23 @@ def input_grid(X: np.ndarray, side: int = GRID_SIDE) -> tuple[np.ndarray, tuple[
     return np.column_stack([gx.ravel(), gy.ravel()]), (lo[0], hi[0], lo[1], hi[1])
 
 
-def frame_from_trainer(trainer: Trainer, grid: np.ndarray | None = None) -> Frame:
-    """The current state of a trainer as a Frame (histograms now, prediction over ``grid``)."""
+def frame_from_trainer(trainer: Trainer, grid: np.ndarray | None = None,
+                       max_age: int = 0) -> Frame:
+    """The current state of a trainer as a Frame (histograms now, prediction over ``grid``).
+
+    With ``max_age`` > 0 the latest histogram snapshot the trainer recorded while training (every
+    few epochs, ``History.snapshots``) stands for the current one if it is at most that many
+    epochs old: a live frame then skips ``Trainer.snapshot``'s forward and backward pass over the
+    training set (1.3 ms per frame at depth 6, ~6 ms at depth 30 here)."""
+    snapshot = None
+    if max_age > 0 and trainer.history.snapshots:
+        latest = trainer.history.snapshots[-1]
+        if 0 <= trainer.epoch - latest.epoch <= max_age:
+            snapshot = latest
     return Frame(
         epoch=trainer.epoch,
         history=trainer.history,
-        snapshot=trainer.snapshot(),
+        snapshot=trainer.snapshot() if snapshot is None else snapshot,
         task=trainer.dataset.task,
         boundary=None if grid is None else trainer.predict(grid),
         activation=trainer.config.activation,
@@ -111,8 +122,8 @@ class Dashboard:
     def artists(self) -> list:
         return self.blitter.artists
 
-    def frame(self, trainer: Trainer) -> Frame:
-        return frame_from_trainer(trainer, self.grid)
+    def frame(self, trainer: Trainer, max_age: int = 0) -> Frame:
+        return frame_from_trainer(trainer, self.grid, max_age)
 
     def update(self, frame: Frame) -> str:
         """Update every View from ``frame`` and push it: 'blit', 'panels' or 'full' redraw."""
