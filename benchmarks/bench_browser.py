@@ -285,7 +285,8 @@ def measure_latency(browser, server, presses: int, playing: bool) -> list[float]
     for i in range(presses):
         if playing:
             set_playing(page, True)
-            page.wait_for_function(f"() => ({STATE})().epoch >= 30")
+            # far enough that the new run cannot pass it between two polls of the counter
+            page.wait_for_function(f"() => ({STATE})().epoch >= 300")
         else:
             wait_quiet(page)
         handle.focus()
