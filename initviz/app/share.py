@@ -113,8 +113,8 @@ def when_requested(callback: Callable[[str], None]) -> None:
     """Call ``callback(query)`` once this preheated kernel's page was requested (from a thread:
     the callback hands the work to the kernel's event loop). Outside preheat mode, at once.
 
-    ``voila.utils.wait_for_request`` puts the request's ``QUERY_STRING``, ``SCRIPT_NAME``, ...
-    into ``os.environ``. The request comes once, so one thread waits for every callback."""
+    The request's ``QUERY_STRING``, ``SCRIPT_NAME``, ... go into ``os.environ`` first, as
+    ``voila.utils.wait_for_request`` does. The request comes once: one thread waits for all."""
     with _lock:
         if not preheated():
             run_now = True
@@ -130,11 +130,43 @@ def when_requested(callback: Callable[[str], None]) -> None:
                          daemon=True).start()
 
 
+def _request_info_url() -> str:
+    """Where Voila hands a preheated kernel its request (as ``voila.utils.wait_for_request``)."""
+    env = os.environ
+    base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
+    return (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+            f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID')}")
+
+
+def _receive_request_info() -> dict | None:
+    """The request's environment (QUERY_STRING, SCRIPT_NAME, ...) once the page is requested.
+
+    ``voila.utils.wait_for_request`` does this too, but importing ``voila.utils`` imports Voila's
+    whole server stack (1.5 s of CPU here, in every preheated kernel); this needs ``websockets``
+    only (a Voila dependency, 0.07 s)."""
+    import asyncio
+    import json
+
+    import websockets
+
+    async def receive() -> str:
+        async with websockets.connect(_request_info_url(), open_timeout=5) as websocket:
+            return await websocket.recv()
+
+    loop = asyncio.new_event_loop()
+    try:
+        return json.loads(loop.run_until_complete(receive()))
+    except (OSError, TimeoutError, ValueError, websockets.exceptions.WebSocketException):
+        return None  # no request info: the app stays on its defaults
+    finally:
+        loop.close()
+
+
 def _wait_for_request() -> None:
     global _requested
-    from voila.utils import wait_for_request
-
-    wait_for_request()
+    info = _receive_request_info()
+    if info:
+        os.environ.update({str(k): str(v) for k, v in info.items()})
     with _lock:
         _requested = True
         callbacks = list(_waiting)
