@@ -264,23 +264,31 @@ class Explorer:
     async def _train_loop(self) -> None:
         trainer = self.trainer
         render_time = 0.015  # a running estimate of what a frame costs (wall time)
+        render_cpu = 0.015  # ... and of its CPU time: wall >> CPU means a shared, busy machine
         try:
             while True:
                 start = time.perf_counter()
-                budget = max(TRAIN_BUDGET, FRAME_INTERVAL - MIN_SLEEP - render_time)
+                # training gets what the frame leaves of the period, and never less time than
+                # drawing takes (on a busy machine frames stretch; training must not starve)
+                budget = max(TRAIN_BUDGET, FRAME_INTERVAL - MIN_SLEEP - render_time, render_time)
                 while time.perf_counter() - start < budget and trainer.epoch < self.max_epochs:
                     if not trainer.step(1):
                         break
-                drawn = time.perf_counter()
+                drawn, drawn_cpu = time.perf_counter(), time.thread_time()
                 done = (trainer.diverged or trainer.epoch >= self.max_epochs
                         or trainer.status in ("converged", "stuck"))
                 self.render(live=not done)  # the last frame of a run shows its exact state
                 now = time.perf_counter()
                 render_time = 0.7 * render_time + 0.3 * (now - drawn)
+                render_cpu = 0.7 * render_cpu + 0.3 * (time.thread_time() - drawn_cpu)
                 if done:
                     self.play_button.value = False
                     return
-                await asyncio.sleep(max(MIN_SLEEP, FRAME_INTERVAL - (now - start)))
+                # on a shared machine (a frame took twice its CPU time or more) leave the cores
+                # to the others for a while: ten kernels on two cores all keep moving
+                crowded = render_time > 2 * render_cpu
+                await asyncio.sleep(max(MIN_SLEEP, FRAME_INTERVAL - (now - start),
+                                        render_time if crowded else 0.0))
         except asyncio.CancelledError:
             raise
         except Exception:
