@@ -249,3 +249,38 @@ def test_when_requested_calls_back_at_once_outside_preheat(monkeypatch):
     got = []
     share.when_requested(got.append)
     assert got == ["depth=2"]
+
+
+# ------------------------------------------------------------------ a playing explorer stops
+
+
+def test_playing_stops_at_the_epoch_limit_and_says_so():
+    """A playing page does not hold a core for ever: the loop ends at max_epochs, sleeping
+    between frames (other tasks on the event loop keep running), and the status says why."""
+    import asyncio
+
+    from initviz.app.explorer import Explorer
+
+    async def scenario():
+        explorer = Explorer(features=[], max_epochs=60)
+        ticks = 0
+
+        async def other_task():  # widget messages and other pages' work on the same loop
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.ensure_future(other_task())
+        explorer.play()
+        for _ in range(300):
+            await asyncio.sleep(0.02)
+            if not explorer.playing:
+                break
+        other.cancel()
+        assert not explorer.playing
+        assert explorer.trainer.epoch == 60
+        assert "60-epoch limit" in explorer.status_label.value
+        assert ticks > explorer.frames  # the loop yielded between frames
+
+    asyncio.run(scenario())
