@@ -131,3 +131,14 @@ def test_playing_stops_at_divergence():
         assert explorer.trainer.diverged
 
     asyncio.run(scenario())
+
+
+def test_batch_size_control_shows_full_batch_and_any_size():
+    explorer = Explorer(features=[], batch_size=50)
+    assert explorer.controls.batch_size.label == "50"  # a size from a link gets its own option
+    explorer.set_config(batch_size=None)
+    assert explorer.controls.batch_size.label == "full batch"  # not a blank box
+    explorer.controls.batch_size.value = 32
+    assert explorer.config.batch_size == 32
+    explorer.controls.batch_size.value = explorer.controls.batch_size.options[0][1]
+    assert explorer.config.batch_size is None

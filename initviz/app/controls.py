@@ -14,7 +14,9 @@ from initviz.core import activations, datasets, initializers, optimizers
 from initviz.core.training import Config
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
-BATCH_SIZES = (("full batch", None), ("16", 16), ("32", 32), ("64", 64), ("128", 128))
+FULL_BATCH = 0  # the batch-size dropdown's value for Config.batch_size=None: a Dropdown whose
+# value is None shows no selection (a blank box), so None cannot be an option's value
+BATCH_SIZES = (("full batch", FULL_BATCH), ("16", 16), ("32", 32), ("64", 64), ("128", 128))
 BIAS_INITIALIZERS = ("zeros", "ones", "constant", "random_normal", "random_uniform")
 MAX_DEPTH_SLIDER = 30
 
@@ -86,6 +88,7 @@ class Controls:
     @property
     def config(self) -> Config:
         values = {name: widget.value for name, widget in self.fields().items()}
+        values["batch_size"] = values["batch_size"] or None
         return Config(n_samples=self._n_samples, **values)
 
     def show(self, config: Config) -> None:
@@ -100,6 +103,10 @@ class Controls:
                     widget.max = max(MAX_DEPTH_SLIDER, value)
                 if name == "bias_initializer" and value not in widget.options:
                     widget.options = (*widget.options, value)
+                if name == "batch_size":
+                    value = value or FULL_BATCH
+                    if value not in dict(widget.options).values():
+                        widget.options = (*widget.options, (str(value), value))
                 widget.value = value
             self._n_samples = config.n_samples
             self.formula.value = initializer_help(config.initializer)
