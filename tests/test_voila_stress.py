@@ -6,7 +6,8 @@
 - a reload gets a fresh working app (a new kernel on the default setting that trains);
 - idle kernels are culled: a Voila started with tiny culling times keeps the kernel of an open
   idle page, removes it once the page is gone (server log, process tree), and a reload works;
-- a share link opened on a preheated kernel (voila.json's pool) still sets up the app.
+- a share link opened on a preheated kernel (voila.json's pool, preheat switched on) still sets
+  up the app.
 """
 from __future__ import annotations
 
@@ -190,8 +191,8 @@ def culling_server(tmp_path):
 
 @pytest.fixture
 def preheat_server(tmp_path):
-    """Voila with voila.json's preheated kernel pool and a 3 s cell timeout."""
-    server = start_voila(tmp_path, "--VoilaExecutor.timeout=3")
+    """Voila with voila.json's kernel pool, preheating on (voila.json ships it off), 3 s cell timeout."""
+    server = start_voila(tmp_path, "--VoilaConfiguration.preheat_kernel=True", "--VoilaExecutor.timeout=3")
     try:
         yield server
     finally:
@@ -199,7 +200,7 @@ def preheat_server(tmp_path):
 
 
 def test_share_link_works_with_a_preheated_kernel(page, preheat_server):
-    """voila.json preheats the explorer's kernel: it ran the notebook before the request, yet
+    """With preheating on, the explorer's kernel ran the notebook before the request, yet
     the link's settings apply. The kernel waits for the request outside the cell, so a pool
     kernel idle for longer than the executor's timeout still serves a working page."""
     server = preheat_server
