@@ -25,22 +25,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # the servers module the browser tests use
+from servers import CHROMIUM, CHROMIUM_ARGS, Server, free_port, voila_command  # noqa: E402
 # INITVIZ_BENCH_NOTEBOOKS serves another folder holding an explorer.ipynb (for experiments)
 NOTEBOOKS = Path(os.environ.get("INITVIZ_BENCH_NOTEBOOKS", REPO / "notebooks"))
 APP_PATH = "/voila/render/explorer.ipynb"
-CHROMIUM = os.environ.get("INITVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # the two variants of voila.json compared in (c), whichever the file holds
 PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=True",
                 '--VoilaKernelManager.kernel_pools_config={"default": {"pool_size": 0}, '
@@ -92,65 +87,20 @@ def load() -> str:
 # ---------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Voila:
-    """``python -m voila notebooks/`` with the repository's voila.json (plus extra options)."""
-
-    def __init__(self, extra: list[str] = (), log: Path | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-        self.log_path = log or Path(f"/tmp/bench_browser_voila_{self.port}.log")
-        self._log = open(self.log_path, "wb")
-        cmd = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={self.port}",
-               "--Voila.ip=127.0.0.1", "--no-browser", "--Voila.port_retries=0", *extra]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"voila exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=5):
-                    return
-            except OSError:
-                time.sleep(0.25)
-        raise RuntimeError("voila did not start")
-
-    def kernels(self) -> list[int]:
-        """PIDs of the server's kernel processes (its ipykernel children)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if ppid == self.proc.pid and b"ipykernel" in cmdline:
-                pids.append(int(entry.name))
-        return pids
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self._log.close()
+def start_voila(extra: list[str] = (), log: Path | None = None) -> Server:
+    """``python -m voila notebooks/`` with the repository's voila.json (plus extra options),
+    started and ready."""
+    port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    server = Server(voila_command(NOTEBOOKS, port, *extra), url=f"http://127.0.0.1:{port}",
+                    cwd=REPO, log=log or Path(f"/tmp/bench_browser_voila_{port}.log"), env=env)
+    try:
+        server.wait_ready("/")
+    except Exception:
+        server.stop()
+        raise
+    return server
 
 
 def rss_mb(pid: int) -> float:
@@ -173,7 +123,7 @@ def new_page(browser):
     return page
 
 
-def open_app(page, server: Voila, query: str = "") -> float:
+def open_app(page, server: Server, query: str = "") -> float:
     """Open the app; return ms from navigation start to every visible figure drawn."""
     page.goto(server.url + APP_PATH + query, wait_until="commit")
     handle = page.wait_for_function(ALL_DRAWN, polling="raf", timeout=120_000)
@@ -316,7 +266,7 @@ def measure_latency(browser, server, presses: int, playing: bool) -> list[float]
     return latencies
 
 
-def measure_cold(browser, servers: dict[str, Voila], repeats: int, pause: float) -> dict[str, list]:
+def measure_cold(browser, servers: dict[str, Server], repeats: int, pause: float) -> dict[str, list]:
     times: dict[str, list] = {name: [] for name in servers}
     for _ in range(repeats):
         for name, server in servers.items():
@@ -331,7 +281,7 @@ def measure_cold(browser, servers: dict[str, Voila], repeats: int, pause: float)
     return times
 
 
-def measure_students(browser, server: Voila, students: int, seconds: float) -> dict:
+def measure_students(browser, server: Server, students: int, seconds: float) -> dict:
     pages = []
     for _ in range(students):
         page = new_page(browser)
@@ -347,7 +297,7 @@ def measure_students(browser, server: Voila, students: int, seconds: float) -> d
         for meter in meters:
             meter.sample()
         time.sleep(0.5)
-    kernels = server.kernels()
+    kernels = sorted(server.kernel_pids())
     rss = [rss_mb(pid) for pid in kernels]
     result = {"fps": [m.fps for m in meters], "eps": [m.eps for m in meters],
               "rss": rss, "load": f"{before} -> {load()}",
@@ -376,8 +326,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     print(f"{time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores  {load()}")
-    server = Voila()  # voila.json as it is
-    variants = {"preheated": Voila(PREHEAT_ARGS), "no preheat": Voila(NO_PREHEAT_ARGS)} if "c" in only else {}
+    server = start_voila()  # voila.json as it is
+    variants = {"preheated": start_voila(PREHEAT_ARGS), "no preheat": start_voila(NO_PREHEAT_ARGS)} if "c" in only else {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

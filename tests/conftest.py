@@ -7,38 +7,19 @@ missing browser is a failure, not a skip.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from servers import CHROMIUM, CHROMIUM_ARGS, REPO, Server, free_port, voila_command  # noqa: F401
+
 # INITVIZ_TEST_NOTEBOOKS points the servers at another folder (for debugging the harness).
 NOTEBOOKS = Path(os.environ.get("INITVIZ_TEST_NOTEBOOKS", REPO / "notebooks"))
-CHROMIUM = os.environ.get("INITVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-SERVER_START_TIMEOUT = 90.0
 
 # Kernels started by the servers below (and by nbclient) import the checkout's initviz, even
 # when it is not pip-installed in this environment.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,68 +30,13 @@ def port() -> int:
 # ---------------------------------------------------------------- servers
 
 
-class Server:
-    """A server subprocess in its own process group (so its kernels die with it)."""
-
-    def __init__(self, cmd: list[str], *, url: str, cwd: Path, log: Path,
-                 env: dict | None = None) -> None:
-        self.cmd, self.url, self.log_path = cmd, url, log
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(lines[-n:])
-
-    def wait_ready(self, path: str = "", timeout: float = SERVER_START_TIMEOUT) -> None:
-        """Wait until GET url+path answers 200, failing early if the process died."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.cmd[:4]} exited with {self.proc.returncode}:\n"
-                                   f"{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + path, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError) as error:
-                last = error
-            time.sleep(0.25)
-        raise RuntimeError(f"{self.url + path} not ready after {timeout:.0f} s ({last}):\n"
-                           f"{self.log_tail()}")
-
-    def stop(self) -> None:
-        """SIGTERM (servers shut their kernels down), then SIGKILL the whole group."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # anything left: kernels, children
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        self._log.close()
-
-
 @pytest.fixture(scope="session")
 def voila_server(tmp_path_factory):
     """Voila serving notebooks/ with the repository's voila.json (read from the working dir)."""
     port = free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    cmd = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={port}",
-           "--Voila.ip=127.0.0.1", "--no-browser", "--Voila.port_retries=0"]
-    server = Server(cmd, url=f"http://127.0.0.1:{port}", cwd=REPO, log=log)
+    server = Server(voila_command(NOTEBOOKS, port), url=f"http://127.0.0.1:{port}", cwd=REPO,
+                    log=log)
     try:
         server.wait_ready("/")
         yield server

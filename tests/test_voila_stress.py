@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
-from conftest import NOTEBOOKS, REPO, Server, free_port
+from conftest import NOTEBOOKS, REPO, Server, free_port, voila_command
 from test_voila import APP_PATH, CELL_ERROR, epoch, open_app, total_frames, wait_for_new_frames
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -139,22 +137,6 @@ def test_reload_gets_a_fresh_working_app(page, voila_server):
 # ------------------------------------------------------------------ idle culling
 
 
-def kernel_pids(server: Server) -> set[int]:
-    """The server's kernel processes (its ipykernel children)."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == server.proc.pid and b"ipykernel" in cmdline:
-            pids.add(int(entry.name))
-    return pids
-
-
 def wait_until(predicate, timeout: float, message) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -166,9 +148,7 @@ def wait_until(predicate, timeout: float, message) -> None:
 def start_voila(tmp_path, *options: str) -> Server:
     """Voila on notebooks/ with voila.json (read from the working directory) and ``options``."""
     port = free_port()
-    cmd = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={port}", "--Voila.ip=127.0.0.1",
-           "--no-browser", "--Voila.port_retries=0", *options]
-    server = Server(cmd, url=f"http://127.0.0.1:{port}", cwd=REPO, log=tmp_path / "voila.log",
+    server = Server(voila_command(NOTEBOOKS, port, *options), url=f"http://127.0.0.1:{port}", cwd=REPO, log=tmp_path / "voila.log",
                     env=dict(os.environ))
     try:
         server.wait_ready("/")
@@ -238,15 +218,15 @@ def test_idle_kernels_are_culled_and_a_reload_works(browser, culling_server):
     page.click(".initviz-step")
     page.wait_for_function("() => /epoch\\s+1\\b/.test(document.querySelector('.initviz-epoch').innerText)",
                            timeout=10_000)
-    alive = kernel_pids(server)
+    alive = server.kernel_pids()
     assert not re.search(r"Culling '.*' kernel", server.log_path.read_text(errors="replace")), \
         "the kernel of an open page was culled"
     context.close()  # the student leaves (no beforeunload: the kernel is left idle)
     wait_until(lambda: re.search(r"Culling '.*' kernel", server.log_path.read_text(errors="replace")),
                30, lambda: f"no kernel culled after the page closed:\n{server.log_tail()}")
     # the page's kernel process is gone (a preheated kernel refilling the pool may remain)
-    wait_until(lambda: alive - kernel_pids(server), 15,
-               lambda: f"kernel processes still there: {kernel_pids(server)} (were {alive})")
+    wait_until(lambda: alive - server.kernel_pids(), 15,
+               lambda: f"kernel processes still there: {server.kernel_pids()} (were {alive})")
 
     # a new visit afterwards gets a working app
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
