@@ -143,7 +143,7 @@ def test_compare_button_runs_as_a_task_and_keeps_the_loop_live():
         explorer = Explorer(depth=4, features=[CompareFeature])
         tab = feature_of(explorer, CompareFeature)
         tab.b_scale.value = 0.01
-        tab.epochs.value = 200
+        tab.epochs.value = 1000  # several 30 ms chunks even on a fast machine
         tab.button.click()
         assert tab.running and tab.button.description == "stop"
         ticks = 0
@@ -155,10 +155,10 @@ def test_compare_button_runs_as_a_task_and_keeps_the_loop_live():
 
     explorer, tab, ticks = asyncio.run(main())
     assert ticks >= 5
-    assert tab.result.trainer_a.epoch == tab.result.trainer_b.epoch == 200
+    assert tab.result.trainer_a.epoch == tab.result.trainer_b.epoch == 1000
     assert tab.result.config_b.scale == pytest.approx(0.01)
     assert tab.button.description == "compare"
-    assert "after 200 epochs" in tab.summary.value
+    assert "after 1000 epochs" in tab.summary.value
     np.testing.assert_allclose(tab.view.loss["B"].get_ydata(), tab.result.history_b.loss)
     assert_no_errors(explorer)
 
@@ -230,6 +230,7 @@ def test_sweep_runs_as_a_task_with_progress_and_is_cancelled_by_a_setting_change
     async def main():
         explorer = Explorer(features=[small_sweep])
         tab = feature_of(explorer, SweepFeature)
+        tab.epochs.value = 200  # several chunks of training even on a fast machine
         task = tab.button.click() or tab.task
         assert tab.running and tab.button.description == "cancel"
         seen = set()

@@ -265,11 +265,30 @@ def test_backward_into_a_given_buffer_and_fresh_buffers_otherwise():
     out = np.empty_like(net.flat_parameters())
     logits = net.forward(X)
     _, dlogits = net.loss.value_and_grad(logits, y)
-    grads = net.backward(X, dlogits, out=out)
+    grads = net.backward(dlogits, out=out)
     assert all(np.shares_memory(dW, out) for dW, _ in grads)
     for (a, b), (c, d) in zip(grads, first):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
+
+
+def test_backward_over_the_first_rows_of_a_longer_forward_pass():
+    """The trainer forwards its training and test rows together and backpropagates only the
+    training rows: the gradients must equal a forward and backward pass over those rows alone."""
+    for activation, sizes in [("tanh", [2, 6, 6, 6, 1]), ("relu", [2, 6, 4, 1]), ("elu", [2, 5, 5, 1])]:
+        net = Network(sizes, activation=activation, initializer="he_normal", seed=3,
+                      dtype=np.float64)
+        X = np.random.default_rng(1).standard_normal((9, 2))
+        y = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1])
+        _, alone = net.loss_and_gradients(X[:6], y[:6])
+        logits = net.forward(X, reuse=True)
+        _, dlogits = net.loss.value_and_grad(logits[:6], y[:6])
+        together = net.backward(dlogits)
+        for (a, b), (c, d) in zip(together, alone):
+            np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(b, d, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="last forward pass"):
+        net.backward(np.zeros((10, 1)))
 
 
 def test_reused_forward_buffers_give_the_same_numbers():

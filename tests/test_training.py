@@ -412,14 +412,14 @@ def _direct_stats(config, epochs_before=0):
         hs.append(h)
     loss, grads = net.loss_and_gradients(X, y)
     lr = config.learning_rate
-    new_Ws = [W - lr * dW.astype(np.float64) for W, (dW, _) in zip(Ws, grads)]
     expected = {
         "grad_norm": [np.sqrt(np.sum(dW.astype(np.float64) ** 2)) for dW, _ in grads],
         "weight_std": [np.std(W) for W in Ws],
         "activation_mean": [np.mean(a) for a in hs],
         "activation_std": [np.std(a) for a in hs],
-        "update_ratio": [np.log10(np.std(-lr * dW.astype(np.float64)) / np.std(Wn))
-                         for (dW, _), Wn in zip(grads, new_Ws)],
+        # the update against the weights it is applied to (cs231n's update:data ratio)
+        "update_ratio": [np.log10(np.std(-lr * dW.astype(np.float64)) / np.std(W))
+                         for (dW, _), W in zip(grads, Ws)],
         "loss": loss,
     }
     if config.activation == "tanh":
@@ -456,9 +456,11 @@ def test_loss_accuracy_and_test_loss():
     net = copy.deepcopy(t.network)
     logits = net.forward(t.train.X)
     acc = np.mean((logits[:, 0] > 0) == (t.train.y == 1))
+    loss = net.loss.value(logits, t.train.y)
+    test_loss = net.loss.value(net.forward(t.test.X), t.test.y)  # the same weights as the loss
     t.step(1)
     assert t.history.accuracy[0] == pytest.approx(acc)
-    test_loss = t.network.loss.value(t.network.forward(t.test.X), t.test.y)  # after the update
+    assert t.history.loss[0] == pytest.approx(loss, rel=1e-6)
     assert t.history.test_loss[0] == pytest.approx(test_loss, rel=1e-6)
     sine = Trainer(Config(dataset="sine", depth=1, width=4))
     sine.step(2)

@@ -26,27 +26,14 @@ raise ``ValueError``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from initviz.core._registry import lookup
 
-__all__ = ["Loss", "get", "names"]
-
-
-@dataclass(frozen=True)
-class Loss:
-    """One loss: ``value(logits, y) -> float``, ``value_and_grad(logits, y) -> (float,
-    dlogits)``, ``predict(logits)`` (probabilities for the cross-entropies, the outputs
-    themselves for mse; for plotting) and a one-line ``description``."""
-
-    name: str
-    value: Callable[[np.ndarray, np.ndarray], float]
-    value_and_grad: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
-    predict: Callable[[np.ndarray], np.ndarray]
-    description: str
+__all__ = ["Loss", "Targets", "get", "names"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,31 +78,50 @@ def _nonfinite(x: np.ndarray, with_grad: bool):
     return float("nan")
 
 
+# --------------------------------------------------------------------------------------------
+# the two parts of every loss: check the targets (once), then per-row values and gradients
+#
+# ``rows(x, t) -> (values, grads)``: ``values`` (float64, shape (n,)) is each row's loss, and
+# ``grads`` (float64, the shape of x) is n times the gradient of the batch mean: the loss of any
+# set S of rows is ``values[S].mean()`` with gradient ``grads[S] / len(S)``. The trainer uses
+# that to score its training and test rows from one forward pass.
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(x))
     d = 1.0 / (1.0 + e)
     return np.where(x >= 0, d, e * d)
 
 
-# --------------------------------------------------------------------------------------------
-# binary cross-entropy
-
-def _bce(logits, y, with_grad):
+def _bce_check(x: np.ndarray, y) -> np.ndarray:
     name = "binary_crossentropy"
-    x = _logits(logits, name)
     t = _targets_like(x, y, name)
     if not np.all((t >= 0) & (t <= 1)):
         raise ValueError(f"{name}: targets must be in [0, 1] (class labels 0 / 1), got values "
                          f"from {t.min():g} to {t.max():g}")
-    if not np.all(np.isfinite(x)):
-        return _nonfinite(x, with_grad)
-    x64 = x.astype(np.float64, copy=False)
-    terms = np.maximum(x64, 0) - x64 * t + np.log1p(np.exp(-np.abs(x64)))
-    value = float(np.mean(terms))
-    if not with_grad:
-        return value
-    grad = (_sigmoid(x64) - t) / x.size
-    return value, grad.astype(x.dtype, copy=False)
+    return t
+
+
+def _bce_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """max(x, 0) - x t + log1p(exp(-|x|)) per element; gradient sigmoid(x) - t."""
+    x = x.astype(np.float64).reshape(t.shape)
+    e = np.exp(-np.abs(x))
+    terms = np.maximum(x, 0.0)
+    terms -= x * t
+    terms += np.log1p(e)
+    d = 1.0 / (1.0 + e)
+    grads = np.where(x >= 0, d, e * d)
+    grads -= t
+    return _row_means(terms, grads)
+
+
+def _row_means(terms: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row means of element-wise losses (each row holds k outputs) and their gradients."""
+    if terms.ndim == 1 or terms.shape[1] == 1:
+        return terms.reshape(-1), grads
+    k = terms.shape[1]
+    grads /= k
+    return np.add.reduce(terms, axis=1) / k, grads
 
 
 def _bce_predict(logits):
@@ -123,12 +129,13 @@ def _bce_predict(logits):
     return _sigmoid(x).astype(x.dtype, copy=False)
 
 
-# --------------------------------------------------------------------------------------------
-# categorical cross-entropy
-
-def _cce_targets(x: np.ndarray, y, name: str):
-    """``(labels, None)`` for integer labels or ``(None, probabilities)`` for one-hot rows."""
+def _cce_check(x: np.ndarray, y) -> np.ndarray:
+    """Targets as probability rows: one-hot rows as given, integer labels turned into them."""
+    name = "categorical_crossentropy"
     n, k = x.shape
+    if k < 2:
+        raise ValueError(f"{name} needs at least 2 output units (one per class), got {k}; "
+                         "for one logit use binary_crossentropy")
     t = np.asarray(y)
     if t.dtype.kind not in "biuf":
         raise ValueError(f"{name}: targets must be numeric, got dtype {t.dtype}")
@@ -136,7 +143,7 @@ def _cce_targets(x: np.ndarray, y, name: str):
         t = t.astype(np.float64, copy=False)
         if not np.all(np.isfinite(t) & (t >= 0)):
             raise ValueError(f"{name}: one-hot targets must be finite and non-negative")
-        return None, t
+        return t
     if t.shape in ((n,), (n, 1)):
         t = t.reshape(n)
         if t.dtype.kind == "f":
@@ -146,41 +153,24 @@ def _cce_targets(x: np.ndarray, y, name: str):
         if labels.min() < 0 or labels.max() >= k:
             raise ValueError(f"{name}: labels must be integers 0 .. {k - 1} for {k} output "
                              f"units, got values from {labels.min()} to {labels.max()}")
-        return labels, None
+        onehot = np.zeros((n, k))
+        onehot[np.arange(n), labels] = 1.0
+        return onehot
     raise ValueError(f"{name}: targets must be integer labels of shape ({n},) or one-hot rows "
                      f"of shape ({n}, {k}), got shape {t.shape}")
 
 
-def _cce(logits, y, with_grad):
-    name = "categorical_crossentropy"
-    x = _logits(logits, name, ndims=(2,))
-    n, k = x.shape
-    if k < 2:
-        raise ValueError(f"{name} needs at least 2 output units (one per class), got {k}; "
-                         "for one logit use binary_crossentropy")
-    labels, onehot = _cce_targets(x, y, name)
-    if not np.all(np.isfinite(x)):
-        return _nonfinite(x, with_grad)
+def _cce_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable log-softmax: row loss sum(t) lse - sum(t s), s = x - max; gradient
+    softmax(x) sum(t) - t (integer labels are one-hot rows)."""
     s = x.astype(np.float64)
     s -= s.max(axis=1, keepdims=True)              # <= 0: exp never overflows
     expo = np.exp(s)
-    total = expo.sum(axis=1)                        # >= 1
-    lse = np.log(total)                             # log-softmax = s - lse
-    if labels is not None:
-        rows = np.arange(n)
-        value = float(np.mean(lse - s[rows, labels]))
-        if not with_grad:
-            return value
-        grad = expo / total[:, None]
-        grad[rows, labels] -= 1.0
-    else:
-        weight = onehot.sum(axis=1)
-        value = float(np.mean(lse * weight - np.sum(onehot * s, axis=1)))
-        if not with_grad:
-            return value
-        grad = expo * (weight / total)[:, None] - onehot
-    grad /= n
-    return value, grad.astype(x.dtype, copy=False)
+    total = np.add.reduce(expo, axis=1)             # >= 1
+    weight = np.add.reduce(t, axis=1)
+    values = np.log(total) * weight - np.add.reduce(t * s, axis=1)
+    grads = expo * (weight / total)[:, None] - t
+    return values, grads
 
 
 def _cce_predict(logits):
@@ -191,21 +181,14 @@ def _cce_predict(logits):
     return (e / e.sum(axis=1, keepdims=True)).astype(x.dtype, copy=False)
 
 
-# --------------------------------------------------------------------------------------------
-# mean squared error
+def _mse_check(x: np.ndarray, y) -> np.ndarray:
+    return _targets_like(x, y, "mse")
 
-def _mse(logits, y, with_grad):
-    name = "mse"
-    x = _logits(logits, name)
-    t = _targets_like(x, y, name)
-    if not np.all(np.isfinite(x)):
-        return _nonfinite(x, with_grad)
-    d = x.astype(np.float64) - t
-    value = float(np.mean(d * d))
-    if not with_grad:
-        return value
-    d *= 2.0 / x.size
-    return value, d.astype(x.dtype, copy=False)
+
+def _mse_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x - t)^2 per element; gradient 2 (x - t)."""
+    d = x.astype(np.float64).reshape(t.shape) - t
+    return _row_means(d * d, 2.0 * d)
 
 
 def _mse_predict(logits):
@@ -215,28 +198,78 @@ def _mse_predict(logits):
 # --------------------------------------------------------------------------------------------
 # the registry
 
-def _make(name, fn, predict, description) -> Loss:
-    return Loss(
-        name=name,
-        value=lambda logits, y: fn(logits, y, False),
-        value_and_grad=lambda logits, y: fn(logits, y, True),
-        predict=predict,
-        description=description,
-    )
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: ``value(logits, y) -> float``, ``value_and_grad(logits, y) -> (float,
+    dlogits)``, ``predict(logits)`` (probabilities for the cross-entropies, the outputs
+    themselves for mse; for plotting), ``prepare(y, outputs)`` (targets checked once, for a
+    training loop) and a one-line ``description``."""
+
+    name: str
+    description: str
+    predict: Callable[[np.ndarray], np.ndarray]
+    check: Callable[[np.ndarray, object], np.ndarray] = field(repr=False)
+    rows: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    ndims: tuple[int, ...] = (1, 2)
+
+    def _evaluate(self, logits, y, with_grad: bool):
+        x = _logits(logits, self.name, self.ndims)
+        t = self.check(x, y)
+        if not np.all(np.isfinite(x)):
+            return _nonfinite(x, with_grad)
+        values, grads = self.rows(x, t)
+        value = float(np.mean(values))
+        if not with_grad:
+            return value
+        return value, (grads / len(values)).reshape(x.shape).astype(x.dtype, copy=False)
+
+    def value(self, logits, y) -> float:
+        """The mean loss over the batch."""
+        return self._evaluate(logits, y, False)
+
+    def value_and_grad(self, logits, y) -> tuple[float, np.ndarray]:
+        """The mean loss and its gradient with respect to ``logits`` (their shape and dtype)."""
+        return self._evaluate(logits, y, True)
+
+    def prepare(self, y, outputs: int) -> Targets:
+        """``y`` checked once against logits of shape ``(len(y), outputs)``, for
+        :meth:`Targets.rows` (the trainer's hot path: no checks per call)."""
+        return Targets(self, self.check(np.zeros((len(y), outputs)), y))
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Targets already checked for ``loss`` (see :meth:`Loss.prepare`)."""
+
+    loss: Loss
+    values: np.ndarray
+
+    def rows(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row loss ``values`` (float64, (n,)) and ``grads`` (float64, the logits' shape) such
+        that the mean loss over a set S of rows is ``values[S].mean()`` with gradient
+        ``grads[S] / len(S)``. Logits are not checked: NaN or inf give NaN, silently under
+        ``np.errstate(all='ignore')``."""
+        values, grads = self.loss.rows(logits, self.values)
+        return values, grads.reshape(logits.shape)
 
 
 _LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in [
-        _make("binary_crossentropy", _bce, _bce_predict,
-              "Binary cross-entropy on one logit per sample: sigmoid output, labels 0 / 1."),
-        _make("categorical_crossentropy", _cce, _cce_predict,
-              "Categorical cross-entropy on one logit per class: softmax output, integer "
-              "labels or one-hot rows."),
-        _make("mse", _mse, _mse_predict,
-              "Mean squared error, mean((output - y)^2): linear output, for regression."),
+        Loss("binary_crossentropy",
+             "Binary cross-entropy on one logit per sample: sigmoid output, labels 0 / 1.",
+             _bce_predict, _bce_check, _bce_rows),
+        Loss("categorical_crossentropy",
+             "Categorical cross-entropy on one logit per class: softmax output, integer "
+             "labels or one-hot rows.",
+             _cce_predict, _cce_check, _cce_rows, ndims=(2,)),
+        Loss("mse",
+             "Mean squared error, mean((output - y)^2): linear output, for regression.",
+             _mse_predict, _mse_check, _mse_rows),
     ]
 }
+
 
 _ALIASES = {
     "bce": "binary_crossentropy",

@@ -4,15 +4,21 @@ Kernels use the Keras layout ``(fan_in, fan_out)``, so a layer computes ``z = h 
 ``a = f(z)``. The output layer is linear; the loss turns its logits into probabilities. Each
 backward rule sits next to the forward quantity it differentiates (cs231n style).
 
-Speed (the widget trains this live): every parameter is a view into one flat buffer
+Speed (the widget trains this live, and a 225 x 32 product costs about as much as one more
+NumPy call): every parameter is a view into one flat buffer ``[W0, b0, W1, b1, ...]``
 (``flat_parameters()``), so an optimizer step or a per-layer statistic is one NumPy call for the
-whole network; when all hidden layers have the same width their pre-activations and activations
-are slices of one ``(depth, n, width)`` array, so per-layer statistics are one call too; the
-common activations (linear, relu, tanh) run in place through ``out=``.
+whole network. Because each bias follows its kernel in that buffer, ``[W; b]`` is one
+``(fan_in + 1, fan_out)`` matrix, and every layer input carries a column of ones: ``[h, 1] @ [W; b]``
+is the layer with its bias, and ``[h, 1].T @ delta`` is ``[dW; db]``, so biases cost no call of
+their own. With equal hidden widths the layers' pre-activations, activations and activation
+derivatives are slices of ``(depth, n, width)`` arrays, computed for all layers in one call
+where the order allows (the derivatives after the forward pass) and summarised in one call each
+by the trainer. The common activations (linear, relu, tanh) run in place through ``out=``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,23 +26,30 @@ from initviz.core import activations, initializers, losses
 from initviz.core._registry import check_finite
 
 
-def _fast_kernels(name: str, dtype: np.dtype):
-    """In-place ``forward(z, out)`` and ``backprop(delta, z, a)`` (delta *= f'(z)) for the common
-    activations, numerically identical to ``activations.get(name)``; None for the others."""
-    t = dtype.type
-    zero, one = t(0), t(1)
-    if name == "linear":
-        return (lambda z, out: np.copyto(out, z)), None
-    if name == "relu":
-        return ((lambda z, out: np.maximum(z, zero, out=out)),
-                (lambda d, z, a: np.multiply(d, np.greater(z, zero), out=d)))
-    if name == "tanh":
-        def tanh_backprop(d, z, a):
-            s = np.multiply(a, a)
-            np.subtract(one, s, out=s)
-            np.multiply(d, s, out=d)
-        return (lambda z, out: np.tanh(z, out=out)), tanh_backprop
-    return None
+@dataclass(frozen=True)
+class _InPlace:
+    """An activation written into given arrays: ``forward(z, out)`` sets out = f(z);
+    ``derivative(a, out)`` sets out = f'(z) from a = f(z) (None: f' = 1, nothing to multiply).
+    ``one_at`` is a z with f(z) = 1: the pre-activations carry a column of it, so that
+    ``[a, 1] = f([z, one_at])`` is one call over a contiguous array."""
+
+    forward: Callable[[np.ndarray, np.ndarray], object]
+    derivative: Callable[[np.ndarray, np.ndarray], object] | None
+    one_at: float
+
+
+def _tanh_derivative(a: np.ndarray, out: np.ndarray) -> None:
+    np.square(a, out=out)          # tanh' = 1 - tanh^2
+    np.subtract(1, out, out=out)
+
+
+_IN_PLACE: dict[str, _InPlace] = {
+    "linear": _InPlace(lambda z, out: np.copyto(out, z), None, 1.0),
+    "relu": _InPlace(lambda z, out: np.maximum(z, 0, out=out),
+                     lambda a, out: np.sign(a, out=out), 1.0),  # a >= 0: sign(a) = [z > 0]
+    "tanh": _InPlace(lambda z, out: np.tanh(z, out=out), _tanh_derivative, np.inf),
+}
+"""Activations with an in-place path, numerically identical to ``activations.get(name)``."""
 
 
 class Network:
@@ -99,16 +112,21 @@ class Network:
             if bias_init.name == "torch_default":  # PyTorch bounds a bias by its weight's fan_in
                 bias_init = initializers.get("torch_default", fan_in=fan_in)
             self.biases[layer][...] = bias_init((fan_out,), rng)
-        self._uniform = len(set(self.sizes[1:-1])) <= 1
-        self._fast = _fast_kernels(self.activation.name, self.dtype)
-        self.preactivations: list[np.ndarray] = []
-        self.activations: list[np.ndarray] = []
-        self.stacked_preactivations: np.ndarray | None = None
-        self.stacked_activations: np.ndarray | None = None
+        self._augmented = self._augmented_views(self._flat)
+        self._grad_views: tuple[np.ndarray, list[np.ndarray], list[np.ndarray]] | None = None
+        self._in_place = _IN_PLACE.get(self.activation.name)
+        self._workspaces: dict[int, _Workspace] = {}
+        self._last: _Workspace | None = None  # the arrays of the last forward pass
 
     def _views(self, flat: np.ndarray) -> list[np.ndarray]:
         return [flat[a:b].reshape(shape)
                 for a, b, shape in zip(self._starts[:-1], self._starts[1:], self._shapes)]
+
+    def _augmented_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """``[W; b]`` per layer as ``(fan_in + 1, fan_out)`` views of a flat buffer (each bias
+        follows its kernel)."""
+        return [flat[self._starts[2 * i]:self._starts[2 * i + 2]].reshape(fan_in + 1, fan_out)
+                for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]))]
 
     @property
     def depth(self) -> int:
@@ -137,6 +155,39 @@ class Network:
             self.weights, self.biases = self._own[0::2], self._own[1::2]
         return self._flat
 
+    @property
+    def augmented(self) -> list[np.ndarray]:
+        """``[W; b]`` per layer, shape ``(fan_in + 1, fan_out)``: views of the flat buffer."""
+        self.flat_parameters()
+        return self._augmented
+
+    @property
+    def preactivations(self) -> list[np.ndarray]:
+        """z per hidden layer from the last ``forward`` (n, width)."""
+        return [] if self._last is None else self._last.preactivations
+
+    @property
+    def activations(self) -> list[np.ndarray]:
+        """a = f(z) per hidden layer from the last ``forward`` (n, width)."""
+        return [] if self._last is None else self._last.activations
+
+    @property
+    def stacked_preactivations(self) -> np.ndarray | None:
+        """All hidden z as one (depth, n, width) array when the hidden widths are equal."""
+        last = self._last
+        return None if last is None or last.Z is None else last.Z[:, :, :-1]
+
+    @property
+    def stacked_activations(self) -> np.ndarray | None:
+        """All hidden a as one (depth, n, width) view when the hidden widths are equal."""
+        last = self._last
+        return None if last is None or last.H is None else last.H[:, :, :-1]
+
+    @property
+    def workspace(self) -> _Workspace | None:
+        """The arrays of the last ``forward`` (inputs and activations with their column of ones)."""
+        return self._last
+
     def forward(self, X: np.ndarray, reuse: bool = False) -> np.ndarray:
         """Output logits for inputs ``X`` (n, sizes[0]).
 
@@ -146,79 +197,158 @@ class Network:
         ``reuse=True``: then the network's own buffers for this batch size are overwritten
         (the trainer's hot path: no new memory pages each epoch).
         """
-        h = np.asarray(X, dtype=self.dtype)
-        n, depth = h.shape[0], self.depth
-        if self._uniform and depth:
-            if reuse:
-                Z, A, zs, hs = self._workspace(n)
-            else:
-                Z = np.empty((depth, n, self.sizes[1]), dtype=self.dtype)
-                A = np.empty_like(Z)
-                zs, hs = list(Z), list(A)
+        X = np.asarray(X)
+        n = X.shape[0]
+        if reuse:
+            work = self._workspaces.get(n)
+            if work is None:
+                if len(self._workspaces) >= 3:  # the three latest batch sizes are kept
+                    self._workspaces.pop(next(iter(self._workspaces)))
+                work = self._workspaces[n] = self._workspace(n)
         else:
-            Z = A = None
-            zs = [np.empty((n, size), dtype=self.dtype) for size in self.sizes[1:-1]]
-            hs = [np.empty_like(z) for z in zs]
-        f = self.activation.forward
-        into = self._fast[0] if self._fast else None
-        for W, b, z, a in zip(self.weights, self.biases, zs, hs):
-            np.matmul(h, W, out=z)
-            z += b
-            if into is not None:
-                into(z, a)
+            work = self._workspace(n)
+        np.copyto(work.inputs[0][:, :-1], X, casting="unsafe")
+        in_place, f = self._in_place, self.activation.forward
+        kernels = self.augmented
+        for Wb, h, z, z1, h1 in zip(kernels, work.inputs, work.preactivations,
+                                    work.augmented_preactivations, work.inputs[1:]):
+            np.matmul(h, Wb, out=z)  # [h, 1] @ [W; b] = h W + b
+            if in_place is not None:
+                in_place.forward(z1, h1)  # [a, 1] = f([z, one_at])
             else:
-                a[...] = f(z)
-            h = a
-        self.preactivations, self.activations = zs, hs
-        self.stacked_preactivations, self.stacked_activations = Z, A
-        out = h @ self.weights[-1]
-        out += self.biases[-1]
-        return out
+                h1[:, :-1] = f(z)
+        self._last = work
+        return work.inputs[-1] @ kernels[-1]
 
-    def _workspace(self, n: int):
-        """Reusable stacked buffers for batches of n rows (the two latest sizes are kept)."""
-        cache = self.__dict__.setdefault("_workspaces", {})
-        if n not in cache:
-            if len(cache) >= 2:
-                cache.pop(next(iter(cache)))
-            Z = np.empty((self.depth, n, self.sizes[1]), dtype=self.dtype)
-            A = np.empty_like(Z)
-            cache[n] = (Z, A, list(Z), list(A))
-        return cache[n]
+    def _workspace(self, n: int) -> _Workspace:
+        one_at = 0.0 if self._in_place is None else self._in_place.one_at
+        return _Workspace(self.sizes, n, self.dtype, one_at)
 
-    def backward(self, X: np.ndarray, dout: np.ndarray,
-                 out: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def backward(self, dout: np.ndarray, out: np.ndarray | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Gradients ``[(dW, db), ...]`` of a loss whose gradient w.r.t. the logits is ``dout``.
 
-        Uses the pre-activations and activations that the last ``forward(X)`` stored. The
-        gradients are views into one flat array laid out like ``flat_parameters()``: a fresh
-        one, or ``out`` when given (the trainer reuses one buffer).
+        Uses the arrays that the last ``forward`` stored; ``dout`` may cover only its first
+        rows (the trainer forwards its training and test rows together and backpropagates the
+        training rows). The gradients are views into one flat array laid out like
+        ``flat_parameters()``: a fresh one, or ``out`` when given (the trainer reuses one).
         """
-        X = np.asarray(X, dtype=self.dtype)
-        flat = np.empty_like(self._flat) if out is None else out
-        views = self._views(flat)
-        grads = list(zip(views[0::2], views[1::2]))
-        inputs = [X, *self.activations]
-        backprop = self._fast[1] if self._fast else None
-        derivative = self.activation.derivative
+        work = self._last
+        if work is None:
+            raise ValueError("backward needs a forward pass first")
         delta = np.asarray(dout, dtype=self.dtype)
-        for layer in range(len(self.weights) - 1, -1, -1):
-            dW, db = grads[layer]
-            np.matmul(inputs[layer].T, delta, out=dW)
-            np.add.reduce(delta, axis=0, out=db)
+        rows = delta.shape[0]
+        if delta.ndim != 2 or rows > work.n:
+            raise ValueError(f"dout of shape {delta.shape} does not match the last forward pass "
+                             f"({work.n} rows, {self.sizes[-1]} outputs)")
+        flat = np.empty_like(self._flat) if out is None else out
+        if self._grad_views is None or self._grad_views[0] is not flat:
+            self._grad_views = (flat, self._views(flat), self._augmented_views(flat))
+        _, views, grads = self._grad_views
+        kernels = self.augmented
+        derivatives = self._derivatives(work, rows)
+        buffers, inputs = work.deltas(rows), work.transposed_inputs(rows)
+        for layer in range(len(kernels) - 1, -1, -1):
+            # [dW; db] = [h, 1]^T delta: the bias gradient is the sum of delta over the batch
+            np.matmul(inputs[layer], delta, out=grads[layer])
             if layer:
                 # z_l = h_{l-1} W_l + b_l  =>  dL/dh_{l-1} = delta W_l^T;  h = f(z) => times f'(z)
-                delta = delta @ self.weights[layer].T
-                z, a = self.preactivations[layer - 1], self.activations[layer - 1]
-                if self._fast:
-                    if backprop is not None:
-                        backprop(delta, z, a)
-                else:
-                    delta *= derivative(z, a)
-        return grads
+                buffer = buffers[layer - 1]
+                np.matmul(delta, kernels[layer].T, out=buffer)
+                if derivatives is not None:
+                    np.multiply(buffer, derivatives[layer - 1], out=buffer)
+                delta = buffer[:, :-1]
+        return list(zip(views[0::2], views[1::2]))
+
+    def _derivatives(self, work: _Workspace, rows: int) -> list[np.ndarray] | None:
+        """f'(z) for the first ``rows`` rows of every hidden layer, in arrays shaped like the
+        inputs ``[a, 1]`` (all layers in one call when they are stacked); None for linear."""
+        in_place = self._in_place
+        if in_place is not None and in_place.derivative is None:
+            return None
+        out = work.derivative_buffers(rows)
+        if in_place is not None:
+            if work.H is not None:  # one call for every layer
+                in_place.derivative(work.H[:, :rows], work.D[:, :rows])
+            else:
+                for h, d in zip(work.inputs[1:], out):
+                    in_place.derivative(h[:rows], d)
+        else:
+            derivative = self.activation.derivative
+            for z, a, d in zip(work.preactivations, work.activations, out):
+                d[:, :-1] = derivative(z[:rows], a[:rows])
+        return out
 
     def loss_and_gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """Mean loss over the batch and its exact gradients, one ``(dW, db)`` pair per layer."""
         logits = self.forward(X)
         loss, dlogits = self.loss.value_and_grad(logits, y)
-        return loss, self.backward(X, dlogits.astype(self.dtype, copy=False))
+        return loss, self.backward(dlogits.astype(self.dtype, copy=False))
+
+
+class _Workspace:
+    """The arrays of one forward pass over n rows, and the buffers its backward pass reuses.
+
+    ``inputs[l]`` is layer l's input with a column of ones, ``[h_{l-1}, 1]`` (n, fan_in + 1);
+    ``activations[l]`` is the view ``inputs[l + 1][:, :-1]``. ``augmented_preactivations[l]``
+    is ``[z_l, one_at]`` and ``preactivations[l]`` its view ``z_l``. With equal hidden widths,
+    ``H`` (depth, n, width + 1) holds every hidden ``[a, 1]``, ``Z`` every ``[z, one_at]`` and
+    ``D`` the derivatives (same shape); otherwise they are None and the lists hold separate
+    arrays.
+    """
+
+    def __init__(self, sizes: Sequence[int], n: int, dtype: np.dtype, one_at: float) -> None:
+        self.n, self.dtype = n, dtype
+        hidden = list(sizes[1:-1])
+        stacked = bool(hidden) and len(set(hidden)) == 1
+        x = np.ones((n, sizes[0] + 1), dtype=dtype)
+        if stacked:
+            depth, width = len(hidden), hidden[0]
+            self.H = np.ones((depth, n, width + 1), dtype=dtype)
+            self.Z = np.full((depth, n, width + 1), one_at, dtype=dtype)
+            self.D = np.zeros_like(self.H)
+            self.inputs = [x, *self.H]
+            self.augmented_preactivations = list(self.Z)
+            derivatives = list(self.D)
+        else:
+            self.H = self.Z = self.D = None
+            self.inputs = [x, *(np.ones((n, w + 1), dtype=dtype) for w in hidden)]
+            self.augmented_preactivations = [np.full((n, w + 1), one_at, dtype=dtype)
+                                             for w in hidden]
+            derivatives = [np.zeros((n, w + 1), dtype=dtype) for w in hidden]
+        self.preactivations = [z[:, :-1] for z in self.augmented_preactivations]
+        self.activations = [h[:, :-1] for h in self.inputs[1:]]
+        self._derivatives = derivatives
+        self._deltas = [np.empty((n, w + 1), dtype=dtype) for w in hidden]
+        self._rows: dict[int, tuple[list, list, list]] = {}
+        self._blocks: dict[int, np.ndarray] = {}
+
+    def _first_rows(self, rows: int) -> tuple[list, list, list]:
+        if rows not in self._rows:
+            self._rows[rows] = ([d[:rows] for d in self._derivatives],
+                                [d[:rows] for d in self._deltas],
+                                [h[:rows].T for h in self.inputs])
+        return self._rows[rows]
+
+    def derivative_buffers(self, rows: int) -> list[np.ndarray]:
+        """One (rows, width + 1) array per hidden layer for f'(z) (last column unused)."""
+        return self._first_rows(rows)[0]
+
+    def deltas(self, rows: int) -> list[np.ndarray]:
+        """One (rows, width + 1) buffer per hidden layer for dL/d[a, 1] (the last column is
+        never read)."""
+        return self._first_rows(rows)[1]
+
+    def transposed_inputs(self, rows: int) -> list[np.ndarray]:
+        """``[h, 1]^T`` of every layer over the first ``rows`` rows (for ``[dW; db]``)."""
+        return self._first_rows(rows)[2]
+
+    def blocks(self, rows: int) -> np.ndarray:
+        """The stacked ``[a, 1]`` of the first ``rows`` rows as a (depth, rows * (width + 1))
+        read-only view: each layer's block is contiguous, so a per-layer sum or dot product is
+        one BLAS call for all layers. Needs equal hidden widths."""
+        if rows not in self._blocks:
+            H = self.H[:, :rows]
+            self._blocks[rows] = np.lib.stride_tricks.as_strided(
+                H, (H.shape[0], rows * H.shape[2]), (H.strides[0], H.strides[2]), writeable=False)
+        return self._blocks[rows]

@@ -44,48 +44,69 @@ class Bins:
 
         Values beyond the range (inf included) go to the edge bins, NaN to the first bin. An
         array larger than ``HISTOGRAM_SAMPLE`` values is histogrammed on a fixed random sample
-        of that many (the picture is the same, the cost much lower). Arrays of equal size (the
-        hidden layers) are binned together: one pass of a few NumPy calls and one ``bincount``
-        for the group, however deep the network.
+        of that many (the picture is the same, the cost much lower). All arrays are binned
+        together: a few NumPy calls and one ``bincount`` however deep the network.
         """
+        sizes = tuple(min(x.size, HISTOGRAM_SAMPLE) for x in arrays)
+        if not any(sizes):
+            return np.zeros((len(arrays), self.n_bins), dtype=np.float32)
+        values = np.concatenate([np.ravel(x) if x.size <= HISTOGRAM_SAMPLE
+                                 else np.ravel(x)[_sample_index(x.size)] for x in arrays])
+        if values.dtype.kind != "f":
+            values = values.astype(np.float32)
+        first, lengths = _row_layout(sizes, self.n_bins)
+        counts = self._bin(values, values, first.astype(values.dtype, copy=False), len(arrays))
+        return (counts / lengths).astype(np.float32)
+
+    def counts_stacked(self, stack: np.ndarray) -> np.ndarray:
+        """:meth:`counts` of each ``stack[i]`` of a (layers, rows, columns) array (a strided
+        view is fine), shape (layers, n_bins). Larger than ``HISTOGRAM_SAMPLE`` values per layer,
+        the leading rows that hold about that many are used (the trainer's rows are shuffled)."""
+        layers, rows, columns = stack.shape
+        if layers == 0 or rows * columns == 0:
+            return np.zeros((layers, self.n_bins), dtype=np.float32)
+        stack = stack[:, : max(1, HISTOGRAM_SAMPLE // columns)]
+        position = np.empty(stack.shape, dtype=np.result_type(stack, np.float32))
+        first = (np.arange(layers) * self.n_bins).astype(position.dtype)[:, None, None]
+        counts = self._bin(stack, position, first, layers)
+        return counts / np.float32(stack.shape[1] * columns)
+
+    def _bin(self, values: np.ndarray, position: np.ndarray, first: np.ndarray,
+             layers: int) -> np.ndarray:
+        """Counts (layers, n_bins) of ``values``, whose entries belong to the histogram whose
+        first bin is ``first`` (n_bins times its layer, broadcast against ``values``); the bin
+        positions are written into ``position`` (values' shape, may be ``values``). One
+        ``bincount`` for every layer."""
         n_bins = self.n_bins
-        out = np.zeros((len(arrays), n_bins), dtype=np.float32)
-        groups: dict[int, list[int]] = {}
-        for row, x in enumerate(arrays):
-            if x.size:
-                groups.setdefault(x.size, []).append(row)
+        t = position.dtype.type
         with np.errstate(all="ignore"):
-            for size, rows in groups.items():
-                out[rows] = self._count_rows([arrays[row] for row in rows], size)
-        return out
-
-    def _count_rows(self, arrays: list[np.ndarray], size: int) -> np.ndarray:
-        """Fractions per bin for equally sized arrays, shape (len(arrays), n_bins)."""
-        n_bins, last = self.n_bins, self.n_bins - 1
-        sample = _sample_index(size) if size > HISTOGRAM_SAMPLE else None
-        dtype = np.result_type(*arrays, np.float32)
-        position = np.empty((len(arrays), size if sample is None else HISTOGRAM_SAMPLE), dtype=dtype)
-        for row, x in enumerate(arrays):
-            values = np.ravel(x)
-            position[row] = values if sample is None else values[sample]
-        t = dtype.type
-        if self.log:
-            np.abs(position, out=position)
-            np.log10(position, out=position)
-        np.subtract(position, t(self.lo), out=position)
-        np.multiply(position, t(n_bins / (self.hi - self.lo)), out=position)
-        if np.isfinite(np.add.reduce(position, axis=None)):  # no NaN or inf: a plain clip
-            np.clip(position, 0, last, out=position)
-        else:
-            np.fmax(position, 0, out=position)     # NaN and -inf -> 0
-            np.fmin(position, last, out=position)  # +inf -> last bin
-        index = position.astype(np.intp)
-        index += (np.arange(len(arrays)) * n_bins)[:, None]
-        counts = np.bincount(index.ravel(), minlength=len(arrays) * n_bins)
-        return counts.reshape(len(arrays), n_bins) / np.float32(position.shape[1])
+            if self.log:
+                np.abs(values, out=position)
+                np.log10(position, out=position)
+                values = position
+            np.multiply(values, t(n_bins / (self.hi - self.lo)), out=position)
+            np.add(position, first - t(self.lo * n_bins / (self.hi - self.lo)), out=position)
+            last = first + t(n_bins - 1)
+            if np.isfinite(np.add.reduce(position, axis=None)):  # no NaN or inf: a plain clip
+                np.maximum(position, first, out=position)
+                np.minimum(position, last, out=position)
+            else:
+                np.fmax(position, first, out=position)  # NaN and -inf -> first bin
+                np.fmin(position, last, out=position)   # +inf -> last bin
+        index = position.astype(np.intp).ravel()
+        return np.bincount(index, minlength=layers * n_bins).reshape(layers, n_bins)
 
 
-HISTOGRAM_SAMPLE = 4096
+@functools.lru_cache(maxsize=64)
+def _row_layout(sizes: tuple[int, ...], n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """For arrays of these sizes laid end to end: each entry's first bin (n_bins times its
+    array's index) and each array's size as a column (to turn counts into fractions; 1 for an
+    empty array, whose counts are all 0)."""
+    first = np.repeat(np.arange(len(sizes)) * n_bins, sizes).astype(np.float32)
+    return first, np.maximum(np.array(sizes, dtype=np.float64), 1.0)[:, None]
+
+
+HISTOGRAM_SAMPLE = 2048
 
 
 @functools.lru_cache(maxsize=32)

@@ -8,21 +8,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from initviz.core import activations, datasets, initializers, optimizers
+from initviz.core import activations, datasets, initializers, losses, optimizers
 from initviz.core._registry import check_finite, lookup
 from initviz.core.network import Network
 from initviz.core.stats import (
     GRADIENT_BINS,
     Bins,
     activation_bins,
-    frobenius,
-    mean_std,
     symmetric_bins,
 )
 
@@ -308,9 +306,20 @@ class Trainer:
         c = self.config
         self.dataset, self.train, self.test, self.network = build(c)
         self.optimizer = optimizers.get(c.optimizer, c.learning_rate)
-        self._grad: np.ndarray | None = None
-        self._scratch: np.ndarray | None = None
-        self._kernel_sizes = np.diff(self.network.segment_starts)[0::2]
+        net, train, test = self.network, self.train, self.test
+        outputs = net.sizes[-1]
+        # one forward pass over the training rows, then the test rows (full batch)
+        self._inputs = np.concatenate([train.X, test.X]).astype(net.dtype)
+        self._targets = net.loss.prepare(np.concatenate([train.y, test.y]), outputs)
+        self._train_targets = losses.Targets(net.loss, self._targets.values[: len(train.y)])
+        self._test_targets = losses.Targets(net.loss, self._targets.values[len(train.y):])
+        # rows: parameters, gradient, update (per-layer moments of all three in two calls)
+        self._moments = np.empty((3, net.flat_parameters().size), dtype=net.dtype)
+        self._grad = self._moments[1]
+        self._squares = np.empty_like(self._moments)
+        self._kernel_sizes = np.diff(net.segment_starts)[0::2].astype(np.float64)
+        self._ones_row: np.ndarray | None = None
+        self._squared: np.ndarray | None = None
         self._rng = np.random.default_rng([c.seed, 1])
         self.epoch = 0
         self.diverged = False
@@ -352,162 +361,168 @@ class Trainer:
         self.diverged_epoch = self.epoch
 
     def _epoch(self) -> None:
-        """One epoch. Divergence is caught before it reaches the weights: a non-finite loss or
-        gradient, or an update whose sum of squares overflows (some |update| > ~1e19 in float32),
-        stops the run with the weights of the last finite step.
+        """One epoch. Divergence is caught before it reaches the weights: a non-finite loss,
+        gradient or update stops the run with the weights of the last finite step.
 
-        The hot path works on the network's flat parameter buffer: one optimizer call, and
-        per-layer sums by ``np.add.reduceat`` over the layers' segments."""
-        net, X, y = self.network, self.train.X, self.train.y
-        params = net.flat_parameters()
-        starts = net.segment_starts[:-1]
-        if self._grad is None or self._grad.shape != params.shape:
-            self._grad = np.empty_like(params)
-        losses, correct = [], 0
+        Full batch (the common case) is one forward pass over the training and test rows
+        together, one backward pass over the training rows and one optimizer call on the
+        network's flat parameter buffer; train loss, test loss and accuracy are all read off the
+        weights before the update."""
+        net, n = self.network, len(self.train.X)
         record = self.history.wants(self.epoch)
-        batches = self._batches()
-        full_batch = len(batches) == 1
         snapshot = self.history.wants_snapshot(self.epoch)
-        if snapshot and not full_batch:
-            self.history.add_snapshot(self.snapshot())
-        stats: dict[str, Any] = {}
-        for number, batch in enumerate(batches):
-            Xb, yb = (X, y) if full_batch else (X[batch], y[batch])
-            logits = net.forward(Xb, reuse=True)
-            loss, dlogits = net.loss.value_and_grad(logits, yb)
-            grads = net.backward(Xb, dlogits, out=self._grad)
-            squares = np.add.reduceat(self._squares(self._grad), starts, dtype=np.float64)
-            if not (math.isfinite(loss) and math.isfinite(float(squares.sum()))):
-                return self._diverge()
-            losses.append(loss)
-            correct += self._correct(logits, yb)
-            if snapshot and full_batch:  # the state at the start of this epoch, as snapshot()
-                self.history.add_snapshot(self._snapshot([dW for dW, _ in grads]))
-            if record and number == len(batches) - 1:
-                stats = self._layer_stats(np.sqrt(squares[0::2]))
-            (update,) = self.optimizer.updates([params], [self._grad])
-            if not math.isfinite(float(np.vdot(update, update))):
-                return self._diverge()
-            self.optimizer.apply([params], [update])
+        batches = self._batches()
+        if len(batches) == 1:
+            logits = net.forward(self._inputs, reuse=True)
+            values, row_grads = self._targets.rows(logits)
+            loss = float(np.add.reduce(values[:n])) / n
+            test_loss = float(np.add.reduce(values[n:])) / (len(values) - n)
+            self._backward(row_grads[:n])
+            correct = self._correct(logits[:n], self._train_targets.values)
+            if snapshot:  # the state at the start of this epoch, as snapshot()
+                self.history.add_snapshot(self._snapshot(n))
+            if not self._update(loss, record):
+                return
+        else:
+            if snapshot:
+                self.history.add_snapshot(self.snapshot())
+            X, losses_, correct = self.train.X, [], 0
+            for number, batch in enumerate(batches):
+                logits = net.forward(X[batch], reuse=True)
+                targets = losses.Targets(net.loss, self._train_targets.values[batch])
+                values, row_grads = targets.rows(logits)
+                losses_.append(float(np.mean(values)))
+                self._backward(row_grads)
+                correct += self._correct(logits, targets.values)
+                if not self._update(losses_[-1], record and number == len(batches) - 1):
+                    return
+            loss = float(np.mean(losses_))
+            test_loss = float(np.mean(self._test_targets.rows(
+                net.forward(self.test.X, reuse=True))[0])) if record else np.nan
         if record:
-            stats["update_ratio"] = self._update_ratios(update)
-            stats["loss"] = float(np.mean(losses))
-            stats["accuracy"] = correct / len(y) if self.dataset.task != "regression" else np.nan
-            stats["test_loss"] = float(net.loss.value(net.forward(self.test.X, reuse=True),
-                                                      self.test.y))
+            stats = self._stats
+            stats["loss"], stats["test_loss"] = loss, test_loss
+            stats["accuracy"] = correct / n if self.dataset.task != "regression" else np.nan
             self.history.record(self.epoch, stats)
         self.epoch += 1
 
-    def _correct(self, logits: np.ndarray, y: np.ndarray) -> int:
+    def _backward(self, row_grads: np.ndarray) -> None:
+        """Gradients of the mean loss over these rows into ``self._grad``."""
+        dlogits = np.multiply(row_grads, 1.0 / len(row_grads), dtype=self.network.dtype)
+        self._grads = self.network.backward(dlogits, out=self._grad)
+        self._rows = len(row_grads)
+
+    def _update(self, loss: float, record: bool) -> bool:
+        """Apply the optimizer's update unless the loss, gradient or update is not finite
+        (then the run diverges: False). With ``record``, the per-layer statistics of this
+        step go to ``self._stats``: grad norm, weight std and update ratio from the moments
+        of parameters, gradient and update (one ``reduceat`` each for sums and squares)."""
+        params = self.network.flat_parameters()
+        (update,) = self.optimizer.updates([params], [self._grad])
+        if record:
+            moments = self._moments
+            np.copyto(moments[0], params)
+            np.copyto(moments[2], update)
+            starts = self.network.segment_starts[:-1]
+            sums = np.add.reduceat(moments, starts, axis=1, dtype=np.float64)[:, 0::2]
+            squares = np.add.reduceat(np.square(moments, out=self._squares), starts, axis=1,
+                                      dtype=np.float64)[:, 0::2]
+            finite = math.isfinite(loss) and math.isfinite(float(np.add.reduce(squares, None)))
+        else:
+            finite = math.isfinite(loss) and math.isfinite(
+                float(np.vdot(self._grad, self._grad)) + float(np.vdot(update, update)))
+        if not finite:
+            self._diverge()
+            return False
+        if record:  # kernels only; the weights before this update (cs231n's update:data ratio)
+            mean = sums / self._kernel_sizes
+            std = np.sqrt(np.maximum(squares / self._kernel_sizes - mean * mean, 0.0))
+            weight_std, update_std = std[0], std[2]
+            ratio = np.full_like(weight_std, np.nan)
+            ok = (update_std > 0) & (weight_std > 0)
+            np.log10(update_std / weight_std, out=ratio, where=ok)
+            self._stats = {"grad_norm": np.sqrt(squares[1]), "weight_std": weight_std,
+                           "update_ratio": ratio, **self._activation_stats()}
+        self.optimizer.apply([params], [update])
+        return True
+
+    def _correct(self, logits: np.ndarray, targets: np.ndarray) -> int:
+        """Correctly classified rows, given prepared targets (probability rows)."""
         task = self.dataset.task
         if task == "binary":
-            return int(np.count_nonzero((logits[:, 0] > 0) == (y.reshape(-1) > 0.5)))
+            return int(np.count_nonzero((logits > 0) == (targets > 0.5)))
         if task == "multiclass":
-            return int(np.count_nonzero(logits.argmax(axis=1) == y))
+            return int(np.count_nonzero(logits.argmax(axis=1) == targets.argmax(axis=1)))
         return 0
 
-    def _squares(self, flat: np.ndarray) -> np.ndarray:
-        """flat**2 in a reused scratch buffer (float32 squares, summed in float64 by the caller)."""
-        if self._scratch is None or self._scratch.shape != flat.shape:
-            self._scratch = np.empty_like(flat)
-        return np.square(flat, out=self._scratch)
-
-    def _segment_std(self, flat: np.ndarray) -> np.ndarray:
-        """Std of each kernel's entries in a flat ``[W0, b0, W1, b1, ...]`` array (float64 sums)."""
-        starts = self.network.segment_starts
-        sizes = self._kernel_sizes
-        first = np.add.reduceat(flat, starts[:-1], dtype=np.float64)[0::2] / sizes
-        second = np.add.reduceat(self._squares(flat), starts[:-1], dtype=np.float64)[0::2] / sizes
-        return np.sqrt(np.maximum(second - first * first, 0.0))
-
-    def _layer_stats(self, grad_norms: np.ndarray) -> dict[str, Any]:
-        """Per-layer statistics of the current forward pass and weights: one NumPy call per
-        statistic for all layers when the hidden layers are stacked (equal widths)."""
-        net = self.network
-        act = net.activation
-        A, Z = net.stacked_activations, net.stacked_preactivations
-        if A is None:
-            return self._layer_stats_loop(grad_norms)
-        depth, n, width = A.shape
-        A2 = A.reshape(depth, n * width)
-        size = A2.shape[1]
-        mean = (A2 @ np.ones(size, dtype=A2.dtype)).astype(np.float64) / size
-        second = (A2[:, None, :] @ A2[:, :, None]).reshape(depth).astype(np.float64) / size
+    def _activation_stats(self) -> dict[str, np.ndarray]:
+        """Mean, std, saturation and dead fraction of every hidden layer's activations on the
+        rows of the last backward pass: a few NumPy calls for all layers together, because the
+        Trainer's hidden layers have equal widths (stacked ``[a, 1]`` blocks; the column of ones
+        is counted and taken off again)."""
+        act = self.network.activation
+        work = self.network.workspace
+        rows = self._rows
+        blocks = work.blocks(rows)                     # (depth, rows * (width + 1))
+        depth, width = work.H.shape[0], work.H.shape[2] - 1
+        size = rows * width
+        ones = self._ones(rows)
+        column_sums = np.matmul(ones, work.H[:, :rows])[:, 0, :-1]
+        squares = np.square(work.H[:, :rows], out=self._activation_squares(work.H.shape, rows))
+        column_squares = np.matmul(ones, squares)[:, 0, :-1]  # without the ones: exact for tiny a
+        mean = np.add.reduce(column_sums, axis=1, dtype=np.float64) / size
+        second = np.add.reduce(column_squares, axis=1, dtype=np.float64) / size
         var = second - mean * mean
-        for layer in np.flatnonzero(~(var > 1e-3 * second)):  # cancellation: redo exactly
-            a = A2[layer].astype(np.float64)
-            mean[layer], var[layer] = a.mean(), a.var()
-        if act.name == "relu":  # a unit is dead when its activation is 0 on every sample
-            column_sums = np.matmul(np.ones((1, n), dtype=A.dtype), A).reshape(depth, width)
+        if not np.all(var > 1e-3 * second):  # cancellation (a near-constant layer): redo exactly
+            for layer in np.flatnonzero(~(var > 1e-3 * second)):
+                a = work.H[layer, :rows, :-1].astype(np.float64)
+                mean[layer], var[layer] = a.mean(), a.var()
+        if act.inactive is not None:  # relu: a unit is dead when it is 0 on every row
             dead = np.count_nonzero(column_sums == 0, axis=1) / width
-        elif act.inactive is not None:
-            dead = act.dead(Z).all(axis=1).mean(axis=1)
         else:
             dead = np.full(depth, np.nan)
-        saturated = act.saturated(A2)
-        saturation = (np.full(depth, np.nan) if saturated is None
-                      else np.add.reduce(saturated.view(np.int8), axis=1, dtype=np.int64) / size)
-        return {
-            "grad_norm": grad_norms,
-            "weight_std": self._segment_std(net.flat_parameters()),
-            "activation_mean": mean,
-            "activation_std": np.sqrt(np.maximum(var, 0.0)),
-            "saturation": saturation,
-            "dead_fraction": dead,
-        }
+        saturated = act.saturated(blocks)
+        if saturated is None:
+            saturation = np.full(depth, np.nan)
+        else:  # the column of ones counts as saturated for tanh and sigmoid: take it off
+            ones = rows if act.saturated(np.ones(1))[0] else 0
+            saturation = np.array([np.count_nonzero(s) - ones for s in saturated]) / size
+        return {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
+                "saturation": saturation, "dead_fraction": dead}
 
-    def _layer_stats_loop(self, grad_norms: np.ndarray) -> dict[str, Any]:
-        """The same statistics layer by layer (hidden layers of different widths)."""
-        net = self.network
-        act = net.activation
-        activation_mean, activation_std, saturation, dead = [], [], [], []
-        for z, a in zip(net.preactivations, net.activations):
-            mean, std = mean_std(a)
-            activation_mean.append(mean)
-            activation_std.append(std)
-            saturated = act.saturated(a)
-            saturation.append(np.nan if saturated is None else np.count_nonzero(saturated) / a.size)
-            inactive = act.dead(z)
-            dead.append(np.nan if inactive is None else float(np.mean(inactive.all(axis=0))))
-        return {
-            "grad_norm": grad_norms,
-            "weight_std": self._segment_std(net.flat_parameters()),
-            "activation_mean": activation_mean,
-            "activation_std": activation_std,
-            "saturation": saturation,
-            "dead_fraction": dead,
-        }
+    def _activation_squares(self, shape: tuple[int, ...], rows: int) -> np.ndarray:
+        """A (depth, rows, width + 1) scratch array for the squared activations."""
+        if self._squared is None or self._squared.shape != (shape[0], rows, shape[2]):
+            self._squared = np.empty((shape[0], rows, shape[2]), dtype=self.network.dtype)
+        return self._squared
 
-    def _update_ratios(self, update: np.ndarray) -> np.ndarray:
-        """log10(std(update) / std(W)) per kernel, W after the update (NaN where either is 0)."""
-        u_std = self._segment_std(update)
-        w_std = self._segment_std(self.network.flat_parameters())
-        with np.errstate(all="ignore"):
-            ratio = np.log10(u_std / w_std)
-        return np.where((u_std > 0) & (w_std > 0), ratio, np.nan)
+    def _ones(self, rows: int) -> np.ndarray:
+        """A (1, rows) row of ones (column sums as one product)."""
+        if self._ones_row is None or self._ones_row.shape[1] != rows:
+            self._ones_row = np.ones((1, rows), dtype=self.network.dtype)
+        return self._ones_row
 
     # -- views for the dashboard ----------------------------------------------------------
     def snapshot(self) -> Snapshot:
         """Histograms of the current weights, activations and gradients (full training batch),
         on the fixed bins chosen at ``reset``."""
-        net = self.network
         with np.errstate(all="ignore"):
-            logits = net.forward(self.train.X)
-            _, dlogits = net.loss.value_and_grad(logits, self.train.y)
-            grads = net.backward(self.train.X, dlogits.astype(net.dtype, copy=False))
-            return self._snapshot([dW for dW, _ in grads])
+            logits = self.network.forward(self.train.X, reuse=True)
+            self._backward(self._train_targets.rows(logits)[1])
+            return self._snapshot(len(self.train.X))
 
-    def _snapshot(self, kernel_grads: list[np.ndarray]) -> Snapshot:
-        """A Snapshot of the network's current weights and the arrays of its last forward pass."""
-        net = self.network
-        arrays = {
-            "weights": net.weights,
-            "preactivations": net.preactivations,
-            "activations": net.activations,
-            "gradients": kernel_grads,
+    def _snapshot(self, rows: int) -> Snapshot:
+        """A Snapshot of the network's weights, the first ``rows`` rows of its last forward
+        pass and the gradients of its last backward pass."""
+        net, bins = self.network, self.bins
+        work = net.workspace
+        counts = {
+            "weights": bins["weights"].counts(net.weights),
+            "preactivations": bins["preactivations"].counts_stacked(work.Z[:, :rows, :-1]),
+            "activations": bins["activations"].counts_stacked(work.H[:, :rows, :-1]),
+            "gradients": bins["gradients"].counts([dW for dW, _ in self._grads]),
         }
-        counts = {kind: self.bins[kind].counts(values) for kind, values in arrays.items()}
-        return Snapshot(self.epoch, counts, dict(self.bins))
+        return Snapshot(self.epoch, counts, dict(bins))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The loss's prediction (probabilities or values) for inputs X."""
