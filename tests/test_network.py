@@ -1,3 +1,4 @@
+import copy
 """Network: exact gradients (centred finite differences, float64), shapes, determinism, scale,
 editable kernels, input validation and the documented numbers (He std, Keras 'normal')."""
 import math
@@ -301,3 +302,18 @@ def test_reused_forward_buffers_give_the_same_numbers():
     for a, b in zip(fresh_z, net.preactivations):
         np.testing.assert_array_equal(a, b)
     assert net.stacked_activations.shape == (3, 10, 8)
+
+
+def test_a_deep_copy_is_an_independent_network_with_its_own_views():
+    net = Network([2, 6, 6, 6, 1], activation="tanh", seed=2)
+    X = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    twin = copy.deepcopy(net)
+    np.testing.assert_array_equal(twin.forward(X), net.forward(X))
+    flat = twin.flat_parameters()
+    assert not np.shares_memory(flat, net.flat_parameters())
+    assert all(np.shares_memory(w, flat) for w in twin.weights)
+    flat[:] = 0  # a change to the copy's buffer is a change to its kernels, not the original's
+    assert not twin.forward(X).any() and net.forward(X).any()
+    _, grads = twin.loss_and_gradients(X, np.zeros(5))
+    _, (dW, _), *_ = grads
+    assert np.all(dW == 0)  # zero kernels: no signal reaches the second layer's gradient input

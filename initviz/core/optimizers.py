@@ -43,8 +43,9 @@ class SGD(_Optimizer):
     def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         """-lr * g for each gradient, written into buffers reused from the previous call (valid
         until the next call)."""
-        if [b.shape for b in self._buffers] != [g.shape for g in grads] or any(
-                b.dtype != g.dtype for b, g in zip(self._buffers, grads)):
+        buffers = self._buffers
+        if len(buffers) != len(grads) or any(
+                b.shape != g.shape or b.dtype != g.dtype for b, g in zip(buffers, grads)):
             self._buffers = [np.empty_like(g) for g in grads]
         lr = -self.learning_rate
         return [np.multiply(g, g.dtype.type(lr), out=b) for g, b in zip(grads, self._buffers)]

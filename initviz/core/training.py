@@ -310,8 +310,10 @@ class Trainer:
         outputs = net.sizes[-1]
         # one forward pass over the training rows, then the test rows (full batch)
         self._inputs = np.concatenate([train.X, test.X]).astype(net.dtype)
+        self._inputs.setflags(write=False)  # read-only: the network copies it in only once
         self._targets = net.loss.prepare(np.concatenate([train.y, test.y]), outputs)
         self._train_targets = losses.Targets(net.loss, self._targets.values[: len(train.y)])
+        self._train_positive = self._train_targets.values > 0.5
         self._test_targets = losses.Targets(net.loss, self._targets.values[len(train.y):])
         # rows: parameters, gradient, update (per-layer moments of all three in two calls)
         self._moments = np.empty((3, net.flat_parameters().size), dtype=net.dtype)
@@ -319,7 +321,9 @@ class Trainer:
         self._squares = np.empty_like(self._moments)
         self._kernel_sizes = np.diff(net.segment_starts)[0::2].astype(np.float64)
         self._ones_row: np.ndarray | None = None
-        self._squared: np.ndarray | None = None
+        self._no_value = np.full(c.depth, np.nan)  # a statistic the activation does not have
+        saturated = net.activation.saturated(np.ones(1))
+        self._ones_saturate = saturated is not None and bool(saturated[0])
         self._rng = np.random.default_rng([c.seed, 1])
         self.epoch = 0
         self.diverged = False
@@ -378,7 +382,7 @@ class Trainer:
             loss = float(np.add.reduce(values[:n])) / n
             test_loss = float(np.add.reduce(values[n:])) / (len(values) - n)
             self._backward(row_grads[:n])
-            correct = self._correct(logits[:n], self._train_targets.values)
+            correct = self._correct(logits[:n], self._train_positive)
             if snapshot:  # the state at the start of this epoch, as snapshot()
                 self.history.add_snapshot(self._snapshot(n))
             if not self._update(loss, record):
@@ -393,7 +397,7 @@ class Trainer:
                 values, row_grads = targets.rows(logits)
                 losses_.append(float(np.mean(values)))
                 self._backward(row_grads)
-                correct += self._correct(logits, targets.values)
+                correct += self._correct(logits, targets.values > 0.5)
                 if not self._update(losses_[-1], record and number == len(batches) - 1):
                     return
             loss = float(np.mean(losses_))
@@ -438,21 +442,21 @@ class Trainer:
             mean = sums / self._kernel_sizes
             std = np.sqrt(np.maximum(squares / self._kernel_sizes - mean * mean, 0.0))
             weight_std, update_std = std[0], std[2]
-            ratio = np.full_like(weight_std, np.nan)
-            ok = (update_std > 0) & (weight_std > 0)
-            np.log10(update_std / weight_std, out=ratio, where=ok)
+            ratio = np.log10(update_std / weight_std)
+            ratio[~np.isfinite(ratio)] = np.nan  # a zero update or zero weights: no ratio
             self._stats = {"grad_norm": np.sqrt(squares[1]), "weight_std": weight_std,
                            "update_ratio": ratio, **self._activation_stats()}
         self.optimizer.apply([params], [update])
         return True
 
-    def _correct(self, logits: np.ndarray, targets: np.ndarray) -> int:
-        """Correctly classified rows, given prepared targets (probability rows)."""
+    def _correct(self, logits: np.ndarray, positive: np.ndarray) -> int:
+        """Correctly classified rows, given which prepared targets are above 0.5 (the class
+        for one logit, the one-hot entry for several)."""
         task = self.dataset.task
         if task == "binary":
-            return int(np.count_nonzero((logits > 0) == (targets > 0.5)))
+            return int(np.count_nonzero(np.equal(logits > 0, positive)))
         if task == "multiclass":
-            return int(np.count_nonzero(logits.argmax(axis=1) == targets.argmax(axis=1)))
+            return int(np.count_nonzero(logits.argmax(axis=1) == positive.argmax(axis=1)))
         return 0
 
     def _activation_stats(self) -> dict[str, np.ndarray]:
@@ -468,33 +472,25 @@ class Trainer:
         size = rows * width
         ones = self._ones(rows)
         column_sums = np.matmul(ones, work.H[:, :rows])[:, 0, :-1]
-        squares = np.square(work.H[:, :rows], out=self._activation_squares(work.H.shape, rows))
+        squares = work.squared(rows)
         column_squares = np.matmul(ones, squares)[:, 0, :-1]  # without the ones: exact for tiny a
         mean = np.add.reduce(column_sums, axis=1, dtype=np.float64) / size
         second = np.add.reduce(column_squares, axis=1, dtype=np.float64) / size
         var = second - mean * mean
-        if not np.all(var > 1e-3 * second):  # cancellation (a near-constant layer): redo exactly
-            for layer in np.flatnonzero(~(var > 1e-3 * second)):
+        accurate = var > 1e-3 * second
+        if not accurate.all():  # cancellation (a near-constant layer): redo exactly
+            for layer in np.flatnonzero(~accurate):
                 a = work.H[layer, :rows, :-1].astype(np.float64)
                 mean[layer], var[layer] = a.mean(), a.var()
+        dead = saturation = self._no_value
         if act.inactive is not None:  # relu: a unit is dead when it is 0 on every row
             dead = np.count_nonzero(column_sums == 0, axis=1) / width
-        else:
-            dead = np.full(depth, np.nan)
-        saturated = act.saturated(blocks)
-        if saturated is None:
-            saturation = np.full(depth, np.nan)
-        else:  # the column of ones counts as saturated for tanh and sigmoid: take it off
-            ones = rows if act.saturated(np.ones(1))[0] else 0
+        if act.saturation is not None:  # the column of ones counts as saturated: take it off
+            ones = rows if self._ones_saturate else 0
+            saturated = act.saturated(blocks)
             saturation = np.array([np.count_nonzero(s) - ones for s in saturated]) / size
         return {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
                 "saturation": saturation, "dead_fraction": dead}
-
-    def _activation_squares(self, shape: tuple[int, ...], rows: int) -> np.ndarray:
-        """A (depth, rows, width + 1) scratch array for the squared activations."""
-        if self._squared is None or self._squared.shape != (shape[0], rows, shape[2]):
-            self._squared = np.empty((shape[0], rows, shape[2]), dtype=self.network.dtype)
-        return self._squared
 
     def _ones(self, rows: int) -> np.ndarray:
         """A (1, rows) row of ones (column sums as one product)."""
