@@ -103,16 +103,15 @@ def _bce_check(x: np.ndarray, y) -> np.ndarray:
 
 
 def _bce_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """max(x, 0) - x t + log1p(exp(-|x|)) per element; gradient sigmoid(x) - t."""
+    """softplus(x) - x t per element, softplus(x) = log(1 + e^x) = logaddexp(0, x) (stable for
+    any finite x); gradient sigmoid(x) - t with sigmoid(x) = exp(x - softplus(x))."""
     x = x.astype(np.float64).reshape(t.shape)
-    e = np.exp(-np.abs(x))
-    terms = np.maximum(x, 0.0)
-    terms -= x * t
-    terms += np.log1p(e)
-    d = 1.0 / (1.0 + e)
-    grads = np.where(x >= 0, d, e * d)
+    softplus = np.logaddexp(0.0, x)
+    grads = np.exp(x - softplus)
     grads -= t
-    return _row_means(terms, grads)
+    x *= t
+    softplus -= x
+    return _row_means(softplus, grads)
 
 
 def _row_means(terms: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -127,6 +127,18 @@ class Network:
         self._workspaces: dict[int, _Workspace] = {}
         self._last: _Workspace | None = None  # the arrays of the last forward pass
 
+    def move_parameters(self, buffer: np.ndarray) -> None:
+        """Keep the parameters in ``buffer`` (flat, this network's size and dtype) from now on,
+        with every view rebuilt on it: the trainer keeps them beside its gradient, so that
+        per-layer statistics of both are one call."""
+        flat = self.flat_parameters()
+        if buffer.shape != flat.shape or buffer.dtype != flat.dtype:
+            raise ValueError(f"a parameter buffer must have shape {flat.shape} and dtype "
+                             f"{flat.dtype}, got {buffer.shape} {buffer.dtype}")
+        buffer[...] = flat
+        self._flat = buffer
+        self._bind()
+
     def __getstate__(self) -> dict:
         """Copies (``copy.deepcopy``) carry the flat buffer; their views are rebuilt on it."""
         self.flat_parameters()
@@ -145,6 +157,18 @@ class Network:
         follows its kernel)."""
         return [flat[self._starts[2 * i]:self._starts[2 * i + 2]].reshape(fan_in + 1, fan_out)
                 for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]))]
+
+    def _hidden_blocks(self, flat: np.ndarray) -> np.ndarray | None:
+        """The hidden-to-hidden ``[W; b]`` of layers 1 .. depth-1 as one writable
+        (depth - 1, width + 1, width) view of a flat buffer (they are evenly spaced in it), when
+        the hidden widths are equal and there are at least two hidden layers."""
+        hidden = self.sizes[1:-1]
+        if len(hidden) < 2 or len(set(hidden)) > 1:
+            return None
+        width, item = hidden[0], flat.itemsize
+        return np.lib.stride_tricks.as_strided(
+            flat[self._starts[2]:], (len(hidden) - 1, width + 1, width),
+            ((width + 1) * width * item, width * item, item))
 
     def _transposed_kernels(self) -> tuple[np.ndarray, np.ndarray, list] | None:
         """(the hidden-to-hidden kernels W_1 .. W_{depth-1} as one (depth - 1, w, w) view of the
@@ -283,8 +307,8 @@ class Network:
         if self._grad_views is None or self._grad_views[0] is not flat:
             views = self._views(flat)
             self._grad_views = (flat, list(zip(views[0::2], views[1::2])),
-                                self._augmented_views(flat))
-        _, pairs, grads = self._grad_views
+                                self._augmented_views(flat), self._hidden_blocks(flat))
+        _, pairs, grads, hidden_grads = self._grad_views
         self.flat_parameters()
         if self._transposed is not None:
             kernels, transposed, transposes = self._transposed
@@ -293,9 +317,11 @@ class Network:
             transposes = [W.T for W in self.weights]
         derivatives = self._derivatives(work, rows)
         buffers, inputs = work.deltas(rows), work.transposed_inputs(rows)
+        batched = hidden_grads is not None and work.Delta is not None
         for layer in range(len(transposes) - 1, -1, -1):
             # [dW; db] = [h, 1]^T delta: the bias gradient is the sum of delta over the batch
-            np.matmul(inputs[layer], delta, out=grads[layer])
+            if not (batched and 0 < layer < len(transposes) - 1):
+                np.matmul(inputs[layer], delta, out=grads[layer])
             if layer:
                 # z_l = h_{l-1} W_l + b_l  =>  dL/dh_{l-1} = delta W_l^T;  h = f(z) => times f'(z)
                 buffer, previous = buffers[layer - 1]  # (rows, width + 1) and its [:, :-1]
@@ -303,6 +329,9 @@ class Network:
                 if derivatives is not None:
                     np.multiply(buffer, derivatives[layer - 1], out=buffer)
                 delta = previous
+        if batched:  # the hidden-to-hidden [dW; db], all in one batched product
+            np.matmul(work.H[:-1, :rows].transpose(0, 2, 1), work.Delta[1:, :rows, :-1],
+                      out=hidden_grads)
         return list(pairs)
 
     def _derivatives(self, work: _Workspace, rows: int) -> list[np.ndarray] | None:
@@ -353,15 +382,16 @@ class _Workspace:
         x = np.ones((n, sizes[0] + 1), dtype=dtype)
         if stacked:
             depth, width = len(hidden), hidden[0]
-            self.H = np.ones((depth, n, width + 1), dtype=dtype)
+            # [a, 1] and its square side by side: their column sums are one product
+            self.HS = np.ones((2, depth, n, width + 1), dtype=dtype)
+            self.H, self.S = self.HS
             self.Z = np.full((depth, n, width + 1), one_at, dtype=dtype)
             self.D = np.zeros_like(self.H)
-            self.S = np.empty_like(self.H)
             self.inputs = [x, *self.H]
             self.augmented_preactivations = list(self.Z)
             derivatives = list(self.D)
         else:
-            self.H = self.Z = self.D = self.S = None
+            self.HS = self.H = self.Z = self.D = self.S = None
             self.inputs = [x, *(np.ones((n, w + 1), dtype=dtype) for w in hidden)]
             self.augmented_preactivations = [np.full((n, w + 1), one_at, dtype=dtype)
                                              for w in hidden]
@@ -369,9 +399,14 @@ class _Workspace:
         self.preactivations = [z[:, :-1] for z in self.augmented_preactivations]
         self.activations = [h[:, :-1] for h in self.inputs[1:]]
         self._derivatives = derivatives
-        self._deltas = [np.zeros((n, w + 1), dtype=dtype) for w in hidden]  # last column: 0
+        if stacked:  # dL/dz per hidden layer; the last column stays 0
+            self.Delta = np.zeros_like(self.H)
+            self._deltas = list(self.Delta)
+        else:
+            self.Delta = None
+            self._deltas = [np.zeros((n, w + 1), dtype=dtype) for w in hidden]
         self._rows: dict[int, tuple[list, list, list]] = {}
-        self._blocks: dict[int, np.ndarray] = {}
+        self._blocks: dict[tuple[int, bool], np.ndarray] = {}
 
     def _first_rows(self, rows: int) -> tuple[list, list, list]:
         if rows not in self._rows:
@@ -403,12 +438,15 @@ class _Workspace:
             self.squared_rows = rows
         return self.S[:, :rows]
 
-    def blocks(self, rows: int) -> np.ndarray:
-        """The stacked ``[a, 1]`` of the first ``rows`` rows as a (depth, rows * (width + 1))
-        read-only view: each layer's block is contiguous, so a per-layer sum or dot product is
-        one BLAS call for all layers. Needs equal hidden widths."""
-        if rows not in self._blocks:
-            H = self.H[:, :rows]
-            self._blocks[rows] = np.lib.stride_tricks.as_strided(
-                H, (H.shape[0], rows * H.shape[2]), (H.strides[0], H.strides[2]), writeable=False)
-        return self._blocks[rows]
+    def blocks(self, rows: int, squared: bool = False) -> np.ndarray:
+        """The stacked ``[a, 1]`` (or with ``squared``, ``[a, 1]^2`` as last computed by
+        :meth:`squared`) of the first ``rows`` rows as a (depth, rows * (width + 1)) read-only
+        view: each layer's block is contiguous, so a per-layer reduction is one call for all
+        layers. Needs equal hidden widths."""
+        key = (rows, squared)
+        if key not in self._blocks:
+            stack = (self.S if squared else self.H)[:, :rows]
+            self._blocks[key] = np.lib.stride_tricks.as_strided(
+                stack, (stack.shape[0], rows * stack.shape[2]), (stack.strides[0], stack.strides[2]),
+                writeable=False)
+        return self._blocks[key]

@@ -17,6 +17,8 @@ from initviz.core._registry import check_finite, lookup
 
 class _Optimizer:
     learning_rate: float
+    gradient_multiple: float | None = None
+    """c when every update is c times the gradient (plain SGD), else None."""
 
     def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError
@@ -39,6 +41,12 @@ class SGD(_Optimizer):
     def __init__(self, learning_rate: float = 0.01) -> None:
         self.learning_rate = learning_rate
         self._buffers: list[np.ndarray] = []
+
+    @property
+    def gradient_multiple(self) -> float:
+        """The update is this multiple of the gradient (-lr): its statistics follow from the
+        gradient's."""
+        return -self.learning_rate
 
     def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         """-lr * g for each gradient, written into buffers reused from the previous call (valid

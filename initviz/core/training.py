@@ -282,6 +282,9 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     return data, train, test, network
 
 
+_SATURATED_SQUARE = {"tanh": activations.SATURATION_THRESHOLD ** 2}
+"""Activations whose saturation test |a| > t is read off a^2 > t^2 (a^2 is computed anyway)."""
+
 STATUSES = ("ready", "training", "converged", "stuck", "diverged", "vanishing")
 
 
@@ -315,12 +318,16 @@ class Trainer:
         self._train_targets = losses.Targets(net.loss, self._targets.values[: len(train.y)])
         self._train_positive = self._train_targets.values > 0.5
         self._test_targets = losses.Targets(net.loss, self._targets.values[len(train.y):])
-        # rows: parameters, gradient, update (per-layer moments of all three in two calls)
-        self._moments = np.empty((3, net.flat_parameters().size), dtype=net.dtype)
+        # rows: parameters, gradient and (unless it is a multiple of the gradient) the update:
+        # per-layer moments of all of them in two calls
+        rows = 2 if self.optimizer.gradient_multiple is not None else 3
+        self._moments = np.empty((rows, net.flat_parameters().size), dtype=net.dtype)
+        net.move_parameters(self._moments[0])
         self._grad = self._moments[1]
         self._squares = np.empty_like(self._moments)
         self._kernel_sizes = np.diff(net.segment_starts)[0::2].astype(np.float64)
         self._ones_row: np.ndarray | None = None
+        self._mask_buffer: np.ndarray | None = None
         self._no_value = np.full(c.depth, np.nan)  # a statistic the activation does not have
         saturated = net.activation.saturated(np.ones(1))
         self._ones_saturate = saturated is not None and bool(saturated[0])
@@ -423,28 +430,28 @@ class Trainer:
         of parameters, gradient and update (one ``reduceat`` each for sums and squares)."""
         params = self.network.flat_parameters()
         (update,) = self.optimizer.updates([params], [self._grad])
-        if record:
-            moments = self._moments
-            np.copyto(moments[0], params)
-            np.copyto(moments[2], update)
+        finite = math.isfinite(loss) and math.isfinite(float(np.vdot(update, update)))
+        if record and finite:
+            moments, multiple = self._moments, self.optimizer.gradient_multiple
+            if multiple is None:
+                np.copyto(moments[2], update)
             starts = self.network.segment_starts[:-1]
             sums = np.add.reduceat(moments, starts, axis=1, dtype=np.float64)[:, 0::2]
             squares = np.add.reduceat(np.square(moments, out=self._squares), starts, axis=1,
                                       dtype=np.float64)[:, 0::2]
-            finite = math.isfinite(loss) and math.isfinite(float(np.add.reduce(squares, None)))
-        else:
-            finite = math.isfinite(loss) and math.isfinite(
-                float(np.vdot(self._grad, self._grad)) + float(np.vdot(update, update)))
+            finite = math.isfinite(float(np.add.reduce(squares, None)))
+        elif finite:
+            finite = math.isfinite(float(np.vdot(self._grad, self._grad)))
         if not finite:
             self._diverge()
             return False
         if record:  # kernels only; the weights before this update (cs231n's update:data ratio)
-            mean = sums / self._kernel_sizes
-            std = np.sqrt(np.maximum(squares / self._kernel_sizes - mean * mean, 0.0))
-            weight_std, update_std = std[0], std[2]
-            ratio = np.log10(update_std / weight_std)
+            mean, second = sums / self._kernel_sizes, squares / self._kernel_sizes
+            std = np.sqrt(np.maximum(second - mean * mean, 0.0))
+            update_std = std[2] if multiple is None else abs(multiple) * std[1]
+            ratio = np.log10(update_std / std[0])
             ratio[~np.isfinite(ratio)] = np.nan  # a zero update or zero weights: no ratio
-            self._stats = {"grad_norm": np.sqrt(squares[1]), "weight_std": weight_std,
+            self._stats = {"grad_norm": np.sqrt(squares[1]), "weight_std": std[0],
                            "update_ratio": ratio, **self._activation_stats()}
         self.optimizer.apply([params], [update])
         return True
@@ -462,20 +469,17 @@ class Trainer:
     def _activation_stats(self) -> dict[str, np.ndarray]:
         """Mean, std, saturation and dead fraction of every hidden layer's activations on the
         rows of the last backward pass: a few NumPy calls for all layers together, because the
-        Trainer's hidden layers have equal widths (stacked ``[a, 1]`` blocks; the column of ones
-        is counted and taken off again)."""
+        Trainer's hidden layers have equal widths (stacked ``[a, 1]`` blocks; the column of
+        ones is left out of the sums and taken off the saturation counts)."""
         act = self.network.activation
         work = self.network.workspace
         rows = self._rows
-        blocks = work.blocks(rows)                     # (depth, rows * (width + 1))
         depth, width = work.H.shape[0], work.H.shape[2] - 1
         size = rows * width
-        ones = self._ones(rows)
-        column_sums = np.matmul(ones, work.H[:, :rows])[:, 0, :-1]
-        squares = work.squared(rows)
-        column_squares = np.matmul(ones, squares)[:, 0, :-1]  # without the ones: exact for tiny a
-        mean = np.add.reduce(column_sums, axis=1, dtype=np.float64) / size
-        second = np.add.reduce(column_squares, axis=1, dtype=np.float64) / size
+        work.squared(rows)
+        # column sums of a and a^2 (the column of ones left out: exact even for tiny a)
+        columns = np.matmul(self._ones(rows), work.HS[:, :, :rows])[:, :, 0, :-1]
+        mean, second = np.add.reduce(columns, axis=2, dtype=np.float64) / size
         var = second - mean * mean
         accurate = var > 1e-3 * second
         if not accurate.all():  # cancellation (a near-constant layer): redo exactly
@@ -484,13 +488,24 @@ class Trainer:
                 mean[layer], var[layer] = a.mean(), a.var()
         dead = saturation = self._no_value
         if act.inactive is not None:  # relu: a unit is dead when it is 0 on every row
-            dead = np.count_nonzero(column_sums == 0, axis=1) / width
+            dead = np.count_nonzero(columns[0] == 0, axis=1) / width
         if act.saturation is not None:  # the column of ones counts as saturated: take it off
+            blocks = work.blocks(rows)                 # (depth, rows * (width + 1))
+            mask = self._mask(blocks.shape)
+            if act.name in _SATURATED_SQUARE:  # from the squares already computed: one pass
+                np.greater(work.blocks(rows, squared=True), _SATURATED_SQUARE[act.name], out=mask)
+            else:
+                mask[...] = act.saturated(blocks)
             ones = rows if self._ones_saturate else 0
-            saturated = act.saturated(blocks)
-            saturation = np.array([np.count_nonzero(s) - ones for s in saturated]) / size
+            saturation = np.array([np.count_nonzero(layer) - ones for layer in mask]) / size
         return {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
                 "saturation": saturation, "dead_fraction": dead}
+
+    def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A boolean scratch array (saturation masks)."""
+        if self._mask_buffer is None or self._mask_buffer.shape != shape:
+            self._mask_buffer = np.empty(shape, dtype=bool)
+        return self._mask_buffer
 
     def _ones(self, rows: int) -> np.ndarray:
         """A (1, rows) row of ones (column sums as one product)."""
