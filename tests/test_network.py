@@ -317,3 +317,21 @@ def test_a_deep_copy_is_an_independent_network_with_its_own_views():
     _, grads = twin.loss_and_gradients(X, np.zeros(5))
     _, (dW, _), *_ = grads
     assert np.all(dW == 0)  # zero kernels: no signal reaches the second layer's gradient input
+
+
+@pytest.mark.parametrize("activation, sizes", [("tanh", [2, 8, 8, 8, 1]), ("relu", [3, 5, 7, 2]),
+                                               ("gelu", [2, 6, 6, 1]), ("linear", [2, 4, 1])])
+def test_logits_equal_forward_and_leave_the_last_forward_pass_alone(activation, sizes):
+    net = Network(sizes, activation=activation, initializer="he_normal", seed=4)
+    X = np.random.default_rng(2).standard_normal((7, sizes[0])).astype(np.float32)
+    grid = np.random.default_rng(3).standard_normal((11, sizes[0])).astype(np.float32)
+    out = net.forward(X)
+    z = [a.copy() for a in net.preactivations]
+    for rows in (grid, grid[:5], grid):  # buffers are reused, and remade for another size
+        np.testing.assert_allclose(net.logits(rows), net.forward(rows.copy())[:len(rows)],
+                                   rtol=1e-6, atol=1e-6)
+    net.forward(X)
+    net.logits(grid)
+    for a, b in zip(net.preactivations, z):
+        np.testing.assert_array_equal(a, b)  # backward still sees X's pass
+    assert out.shape == (7, sizes[-1])

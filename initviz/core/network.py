@@ -112,7 +112,7 @@ class Network:
             self.biases[layer][...] = bias_init((fan_out,), rng)
 
     _VIEWS = ("weights", "biases", "_own_weights", "_own_biases", "_augmented", "_transposed",
-              "_grad_views", "_workspaces", "_last")
+              "_grad_views", "_workspaces", "_last", "_inference")
     """Attributes that are views of the flat buffer or scratch space: rebuilt, never copied."""
 
     def _bind(self) -> None:
@@ -126,6 +126,7 @@ class Network:
         self._grad_views: tuple[np.ndarray, list, list[np.ndarray]] | None = None
         self._workspaces: dict[int, _Workspace] = {}
         self._last: _Workspace | None = None  # the arrays of the last forward pass
+        self._inference: tuple[np.ndarray, list] | None = None  # logits()' buffers
 
     def move_parameters(self, buffer: np.ndarray) -> None:
         """Keep the parameters in ``buffer`` (flat, this network's size and dtype) from now on,
@@ -282,6 +283,42 @@ class Network:
         self._last = work
         return work.inputs[-1] @ kernels[-1]
 
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Output logits for inputs ``X`` like :meth:`forward`, without keeping the per-layer
+        arrays (no ``backward`` from it): two reused ``(n, width + 1)`` buffers however deep
+        the network, for predictions over a grid every frame."""
+        X = np.asarray(X)
+        n = X.shape[0]
+        if self._inference is None or self._inference[0].shape[0] != n:
+            self._inference = self._inference_buffers(n)
+        x, layers = self._inference
+        np.copyto(x[:, :-1], X, casting="unsafe")
+        in_place, f = self._in_place, self.activation.forward
+        h = x
+        for Wb, (z1, h1) in zip(self.augmented, layers):
+            z = z1[:, :-1]
+            np.matmul(h, Wb, out=z)
+            if in_place is not None:
+                in_place.forward(z1, h1)
+            else:
+                h1[:, :-1] = f(z)
+            h = h1
+        return h @ self._augmented[-1]
+
+    def _inference_buffers(self, n: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """[x, 1] and, per hidden layer, ([z, one_at], [a, 1]) buffers; layers of one width
+        share one z buffer and alternate between two a buffers."""
+        one_at = 0.0 if self._in_place is None else self._in_place.one_at
+        shared: dict[tuple[int, int], np.ndarray] = {}
+        layers = []
+        for layer, width in enumerate(self.sizes[1:-1]):
+            if (width, 2) not in shared:
+                shared[width, 2] = np.full((n, width + 1), one_at, dtype=self.dtype)
+                shared[width, 0] = np.ones((n, width + 1), dtype=self.dtype)
+                shared[width, 1] = np.ones((n, width + 1), dtype=self.dtype)
+            layers.append((shared[width, 2], shared[width, layer % 2]))
+        return np.ones((n, self.sizes[0] + 1), dtype=self.dtype), layers
+
     def _workspace(self, n: int) -> _Workspace:
         one_at = 0.0 if self._in_place is None else self._in_place.one_at
         return _Workspace(self.sizes, n, self.dtype, one_at)
@@ -383,10 +420,11 @@ class _Workspace:
         if stacked:
             depth, width = len(hidden), hidden[0]
             # [a, 1] and its square side by side: their column sums are one product
-            self.HS = np.ones((2, depth, n, width + 1), dtype=dtype)
+            self.HS = np.empty((2, depth, n, width + 1), dtype=dtype)
             self.H, self.S = self.HS
+            self.H[...] = 1  # S, D and Delta are only touched by a backward pass
             self.Z = np.full((depth, n, width + 1), one_at, dtype=dtype)
-            self.D = np.zeros_like(self.H)
+            self.D = np.zeros(self.H.shape, dtype=dtype)
             self.inputs = [x, *self.H]
             self.augmented_preactivations = list(self.Z)
             derivatives = list(self.D)
@@ -400,7 +438,7 @@ class _Workspace:
         self.activations = [h[:, :-1] for h in self.inputs[1:]]
         self._derivatives = derivatives
         if stacked:  # dL/dz per hidden layer; the last column stays 0
-            self.Delta = np.zeros_like(self.H)
+            self.Delta = np.zeros(self.H.shape, dtype=dtype)
             self._deltas = list(self.Delta)
         else:
             self.Delta = None

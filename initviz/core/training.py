@@ -517,10 +517,11 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         """Histograms of the current weights, activations and gradients (full training batch),
         on the fixed bins chosen at ``reset``."""
-        with np.errstate(all="ignore"):
-            logits = self.network.forward(self.train.X, reuse=True)
-            self._backward(self._train_targets.rows(logits)[1])
-            return self._snapshot(len(self.train.X))
+        n = len(self.train.X)
+        with np.errstate(all="ignore"):  # the epoch's own workspace: training and test rows
+            logits = self.network.forward(self._inputs, reuse=True)
+            self._backward(self._targets.rows(logits)[1][:n])
+            return self._snapshot(n)
 
     def _snapshot(self, rows: int) -> Snapshot:
         """A Snapshot of the network's weights, the first ``rows`` rows of its last forward
@@ -538,7 +539,7 @@ class Trainer:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The loss's prediction (probabilities or values) for inputs X."""
         with np.errstate(all="ignore"):
-            return self.network.loss.predict(self.network.forward(X))
+            return self.network.loss.predict(self.network.logits(X))
 
     @property
     def status(self) -> str:
