@@ -3,7 +3,8 @@
 Training runs as an asyncio task on the kernel's event loop. Each frame period
 (``FRAME_INTERVAL``) holds one chunk of training, one blitted frame and a sleep of at least
 ``MIN_SLEEP`` so that widget events (a slider moved, pause pressed) are handled between chunks:
-the chunk gets what the last frames left of the period (at least ``TRAIN_BUDGET``). A control
+the chunk gets what the rest of the last periods left (at least ``TRAIN_BUDGET``, and never less
+than the rest took, so a student's page trains at least half the time). A control
 change cancels the running task and starts a new one on the new setting: there is never more
 than one run. A run stops by itself when it converges, diverges or reaches ``MAX_EPOCHS``.
 """
@@ -28,7 +29,8 @@ from initviz.plots.dashboard import Dashboard
 
 FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
-MIN_SLEEP = 0.002  # seconds: the event loop handles widget messages between frames
+MIN_SLEEP = 0.001  # seconds: the event loop handles widget messages between frames
+TRAIN_SHARE = 1.25  # a chunk of training lasts at least this times the rest of a period
 SNAPSHOT_AGE = 50  # epochs: while playing, a histogram snapshot this recent is shown as is
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
@@ -263,23 +265,27 @@ class Explorer:
 
     async def _train_loop(self) -> None:
         trainer = self.trainer
-        render_time = 0.015  # a running estimate of what a frame costs (wall time)
+        other = 0.020  # a running estimate of the rest of a period: frame, sleep, event loop
+        render_time = 0.015  # ... of what a frame costs (wall time)
         render_cpu = 0.015  # ... and of its CPU time: wall >> CPU means a shared, busy machine
+        trained = None  # when the last chunk of training ended
         try:
             while True:
                 start = time.perf_counter()
-                # training gets what the frame leaves of the period, and never less time than
-                # drawing takes (on a busy machine frames stretch; training must not starve)
-                budget = max(TRAIN_BUDGET, FRAME_INTERVAL - MIN_SLEEP - render_time, render_time)
+                if trained is not None:
+                    other = 0.7 * other + 0.3 * (start - trained)
+                # training gets what the rest leaves of the period, and never less time than
+                # the rest takes (on a busy machine frames stretch; training must not starve)
+                budget = max(TRAIN_BUDGET, FRAME_INTERVAL - other, TRAIN_SHARE * other)
                 while time.perf_counter() - start < budget and trainer.epoch < self.max_epochs:
                     if not trainer.step(1):
                         break
-                drawn, drawn_cpu = time.perf_counter(), time.thread_time()
+                trained, drawn_cpu = time.perf_counter(), time.thread_time()
                 done = (trainer.diverged or trainer.epoch >= self.max_epochs
                         or trainer.status in ("converged", "stuck"))
                 self.render(live=not done)  # the last frame of a run shows its exact state
                 now = time.perf_counter()
-                render_time = 0.7 * render_time + 0.3 * (now - drawn)
+                render_time = 0.7 * render_time + 0.3 * (now - trained)
                 render_cpu = 0.7 * render_cpu + 0.3 * (time.thread_time() - drawn_cpu)
                 if done:
                     self.play_button.value = False
