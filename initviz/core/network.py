@@ -262,7 +262,7 @@ class Network:
         if reuse:
             work = self._workspaces.get(n)
             if work is None:
-                if len(self._workspaces) >= 3:  # the three latest batch sizes are kept
+                if len(self._workspaces) >= 4:  # the four latest batch sizes are kept
                     self._workspaces.pop(next(iter(self._workspaces)))
                 work = self._workspaces[n] = self._workspace(n)
         else:
