@@ -572,3 +572,15 @@ def test_weights_assigned_between_steps_are_trained():
     t.step(1)
     assert t.history.weight_std[0, 1] == 0.0  # the statistics saw the assigned kernel
     assert np.shares_memory(t.network.weights[1], t.network.flat_parameters())
+
+
+def test_minibatch_statistics_come_from_a_full_batch():
+    """225 rows in batches of 32 leave a last batch of one row; a ReLU unit that is 0 on one row
+    is not dead, so the recorded statistics must come from a full batch."""
+    config = Config(batch_size=32, activation="relu", initializer="he_normal")
+    minibatch, full = Trainer(config), Trainer(config.replace(batch_size=None))
+    minibatch.step(3)
+    full.step(3)
+    assert np.all(minibatch.history.dead_fraction <= 0.3)
+    np.testing.assert_allclose(minibatch.history.activation_std[0], full.history.activation_std[0],
+                               rtol=0.35)

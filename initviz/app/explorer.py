@@ -274,8 +274,9 @@ class Explorer:
                 start = time.perf_counter()
                 if trained is not None:
                     other = 0.7 * other + 0.3 * (start - trained)
-                # training gets what the rest leaves of the period, and never less time than
-                # the rest takes (on a busy machine frames stretch; training must not starve)
+                # training gets what the rest leaves of the period, and at least TRAIN_SHARE
+                # times what the rest takes (on a busy machine frames stretch; training must
+                # not starve)
                 budget = max(TRAIN_BUDGET, FRAME_INTERVAL - other, TRAIN_SHARE * other)
                 while time.perf_counter() - start < budget and trainer.epoch < self.max_epochs:
                     if not trainer.step(1):

@@ -405,7 +405,9 @@ class Trainer:
                 losses_.append(float(np.mean(values)))
                 self._backward(row_grads)
                 correct += self._correct(logits, targets.values > 0.5)
-                if not self._update(losses_[-1], record and number == len(batches) - 1):
+                # the statistics come from the first batch: always full size (the last may
+                # hold a single row, whose 'dead units' would be half of every ReLU layer)
+                if not self._update(losses_[-1], record and number == 0):
                     return
             loss = float(np.mean(losses_))
             test_loss = float(np.mean(self._test_targets.rows(
