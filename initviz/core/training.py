@@ -172,6 +172,11 @@ def _parse(key: str, text: str, type_name: str) -> Any:
 PER_EPOCH = ("loss", "test_loss", "accuracy")
 PER_LAYER = ("grad_norm", "weight_std", "update_ratio")  # every layer, output included
 PER_HIDDEN = ("activation_mean", "activation_std", "saturation", "dead_fraction")  # hidden layers
+"""What ``History`` records per epoch. Full batch: the training loss, test loss, accuracy and
+every per-layer statistic are taken at the weights the epoch starts from (the forward pass that
+also gives the gradient); ``update_ratio`` is log10(std(update) / std(W)) for that W. Minibatches:
+the loss is the mean of the batch losses, the test loss is taken after the epoch, and the
+per-layer statistics come from the epoch's first batch."""
 
 
 @dataclass
