@@ -335,3 +335,19 @@ def test_logits_equal_forward_and_leave_the_last_forward_pass_alone(activation, 
     for a, b in zip(net.preactivations, z):
         np.testing.assert_array_equal(a, b)  # backward still sees X's pass
     assert out.shape == (7, sizes[-1])
+
+
+def test_move_parameters_keeps_the_values_and_rebinds_every_view():
+    net = Network([2, 5, 5, 1], activation="relu", seed=6)
+    X = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    before = net.forward(X).copy()
+    work = np.empty((2, net.flat_parameters().size), dtype=np.float32)
+    net.move_parameters(work[0])
+    np.testing.assert_array_equal(net.forward(X), before)
+    assert all(np.shares_memory(w, work) for w in net.weights + net.biases)
+    kernel = net.weights[1].copy()
+    work[0] *= 2  # the buffer is the parameters now
+    np.testing.assert_array_equal(net.weights[1], 2 * kernel)
+    assert not np.allclose(net.forward(X), before)
+    with pytest.raises(ValueError, match="shape"):
+        net.move_parameters(np.empty(3, dtype=np.float32))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from initviz.core import activations, datasets, initializers, optimizers
-from initviz.core.stats import GRADIENT_BINS, Bins
+from initviz.core.stats import GRADIENT_BINS, HISTOGRAM_SAMPLE, Bins
 from initviz.core.training import (
     MAX_DEPTH,
     MAX_WIDTH,
@@ -486,6 +486,39 @@ def test_bins_fractions_sum_to_one_and_overflow_goes_to_edge_bins():
     assert counts[1, 5] == 1.0
     log = GRADIENT_BINS.counts([np.array([0.0, 1e-30, 1e-12, 1.0, 1e10])])
     assert log[0, 0] == pytest.approx(3 / 5) and log[0, -1] == pytest.approx(1 / 5)
+
+
+def test_bins_agree_with_numpy_histogram_for_lists_and_stacks():
+    """Every layer's fractions equal np.histogram's on the same values (inside the range), for
+    arrays of mixed sizes and for a stacked (layers, rows, columns) view binned together."""
+    rng = np.random.default_rng(5)
+    bins = Bins(-2.0, 2.0, 41)
+    arrays = [rng.standard_normal(shape).astype(np.float32) * 0.6
+              for shape in [(2, 32), (32, 32), (32, 32), (32, 1)]]
+    for counts, x in zip(bins.counts(arrays), arrays):
+        expected, _ = np.histogram(np.clip(x, -2.0, 1.9999), bins=bins.edges)
+        np.testing.assert_allclose(counts, expected / x.size, atol=1e-6)
+    stack = rng.standard_normal((3, 50, 9)).astype(np.float32)[:, :, :8]  # a strided view
+    for counts, x in zip(bins.counts_stacked(stack), stack):
+        expected, _ = np.histogram(np.clip(x, -2.0, 1.9999), bins=bins.edges)
+        np.testing.assert_allclose(counts, expected / x.size, atol=1e-6)
+    bad = stack.copy()
+    bad[1, 0, :3] = [np.nan, np.inf, -np.inf]
+    stacked = bins.counts_stacked(bad)
+    np.testing.assert_allclose(stacked, bins.counts(list(bad)), atol=1e-6)
+    finite, _ = np.histogram(np.clip(bad[1][np.isfinite(bad[1])], -2.0, 1.9999), bins=bins.edges)
+    finite[0] += 2   # NaN and -inf go to the first bin
+    finite[-1] += 1  # +inf to the last
+    np.testing.assert_allclose(stacked[1], finite / bad[1].size, atol=1e-6)
+
+
+def test_a_stack_larger_than_the_sample_uses_its_leading_rows():
+    bins = Bins(-1.0, 1.0, 4)
+    rows = HISTOGRAM_SAMPLE // 8
+    stack = np.zeros((2, 3 * rows, 8), dtype=np.float32)
+    stack[:, rows:] = 0.9  # beyond the sample: not counted
+    counts = bins.counts_stacked(stack)
+    np.testing.assert_allclose(counts, [[0, 0, 1, 0], [0, 0, 1, 0]])
 
 
 @pytest.mark.parametrize("config", [Config(depth=3, width=8),
