@@ -171,7 +171,7 @@ def culling_server(tmp_path):
 
 @pytest.fixture
 def preheat_server(tmp_path):
-    """Voila with voila.json's kernel pool, preheating on (voila.json ships it off), 3 s cell timeout."""
+    """Voila with voila.json's kernel pool and preheating, and a 3 s cell timeout."""
     server = start_voila(tmp_path, "--VoilaConfiguration.preheat_kernel=True", "--VoilaExecutor.timeout=3")
     try:
         yield server

@@ -162,9 +162,37 @@ def _receive_request_info() -> dict | None:
         loop.close()
 
 
+KEEP_ALIVE_PERIOD = 1.0  # seconds between a waiting pool kernel's signs of life
+
+
+def _keep_alive(stop: threading.Event, period: float = KEEP_ALIVE_PERIOD) -> None:
+    """While this preheated kernel waits in Voila's pool, publish a message on IOPub every
+    ``period`` seconds that jupyter_server counts as kernel activity (a ``comm_msg``: status and
+    output messages are not counted), so the idle culler never takes a pool kernel, however long
+    it waited, in the moment between Voila handing it to a page and the page connecting (that
+    race left a student a dead page). No front-end is connected yet to receive it; once the page
+    has asked for the kernel, the messages stop and normal culling applies."""
+    try:
+        from IPython import get_ipython
+
+        kernel = get_ipython().kernel
+        topic = kernel._topic("comm")  # as ipykernel prefixes its IOPub topics (private API)
+    except Exception:  # not in an ipykernel: nothing to keep alive
+        return
+    while not stop.wait(period):
+        kernel.session.send(kernel.iopub_socket, "comm_msg",
+                            {"comm_id": "initviz-keep-alive", "data": {}}, ident=topic)
+
+
 def _wait_for_request() -> None:
     global _requested
-    info = _receive_request_info()
+    stop = threading.Event()
+    threading.Thread(target=_keep_alive, args=(stop,), name="initviz-keep-alive",
+                     daemon=True).start()
+    try:
+        info = _receive_request_info()
+    finally:
+        stop.set()
     if info:
         os.environ.update({str(k): str(v) for k, v in info.items()})
     with _lock:
