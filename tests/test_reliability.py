@@ -10,6 +10,7 @@ about nothing; every invalid Config is refused with a ValueError. Fast (no brows
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from io import BytesIO
 
@@ -249,6 +250,45 @@ def test_when_requested_calls_back_at_once_outside_preheat(monkeypatch):
     got = []
     share.when_requested(got.append)
     assert got == ["depth=2"]
+
+
+def test_a_waiting_pool_kernel_keeps_itself_alive_until_its_page_asks(monkeypatch):
+    """While a preheated kernel waits for its request it publishes a message that
+    jupyter_server's idle culler counts as activity (so it cannot be culled between Voila's
+    hand-out and the page connecting), and it stops once the request has come."""
+    import threading
+
+    import IPython
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    from initviz.app import share
+
+    sent = []
+
+    class Session:
+        def send(self, socket, msg_type, content, ident):
+            sent.append((time.monotonic(), msg_type, ident))
+
+    class Kernel:
+        session, iopub_socket = Session(), object()
+
+        def _topic(self, topic):
+            return f"kernel.x.{topic}".encode()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Shell", (), {"kernel": Kernel()})())
+    stop = threading.Event()
+    thread = threading.Thread(target=share._keep_alive, args=(stop, 0.05))
+    thread.start()
+    time.sleep(0.3)
+    stop.set()
+    thread.join(1)
+    count = len(sent)
+    time.sleep(0.15)
+    assert not thread.is_alive() and len(sent) == count  # stopped with the request
+    assert 3 <= count <= 7 and {m for _, m, _ in sent} == {"comm_msg"}
+    assert sent[0][2] == b"kernel.x.comm"
+    culler = MappingKernelManager()
+    assert culler.track_message_type("comm_msg") and not culler.track_message_type("status")
 
 
 # ------------------------------------------------------------------ a playing explorer stops
