@@ -40,8 +40,8 @@ VOILA_ARGS = (
     "--VoilaExecutor.timeout=60",
     "--MappingKernelManager.cull_idle_timeout=600",
     "--MappingKernelManager.cull_interval=60",
-    # No preheated kernels (--preheat_kernel): a preheated kernel starts before the request, so
-    # the page's QUERY_STRING (the Share tab's links) would not reach initviz.app.share.
+    # No preheated kernels (voila.json has a pool for a classroom server): one local user opens
+    # the page once, and a pool would keep a second kernel (~120 MB) idle for nothing.
 )
 
 
