@@ -247,6 +247,35 @@ def test_replay_follows_training_and_resets():
     assert replay.slider.max == 0 and replay.slider.disabled
 
 
+def test_replay_shows_the_prediction_of_the_last_frame_at_or_before_the_snapshot():
+    import numpy as np
+
+    from initviz.app.features.replay import ReplayFeature
+    from initviz.plots.views import DecisionBoundaryView
+
+    app = Explorer(query="", features=[ReplayFeature])
+    replay = app.features[0]
+    image = next(v for v in app.dashboard.views if isinstance(v, DecisionBoundaryView)).image
+    frames = {}
+    for _ in range(3):  # live frames at epochs 20, 40, 60 (and 0 at the start)
+        app.run(20)
+        frames[app.trainer.epoch] = np.array(image.get_array())
+    latest = frames[60]
+    epochs = [s.epoch for s in app.trainer.history.snapshots]
+    replay.show(epochs.index(30))  # between the frames of epochs 20 and 40: shows epoch 20's
+    np.testing.assert_array_equal(image.get_array(), frames[20])
+    assert not np.array_equal(frames[20], latest)
+    assert "replay: epoch 30" in replay.label.value and "shows epoch 20" in replay.label.value
+    replay.show(epochs.index(40))
+    np.testing.assert_array_equal(image.get_array(), frames[40])
+    replay.go_live()
+    np.testing.assert_array_equal(image.get_array(), latest)
+    app.controls.depth.value = 3  # a new run forgets the old predictions
+    app.run(10)
+    replay.show(0)
+    assert "shows epoch 0" in replay.label.value
+
+
 def test_replay_on_frame_is_cheap_when_nothing_changed():
     import timeit
 

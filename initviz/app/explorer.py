@@ -26,6 +26,7 @@ from initviz.app.share import AppOptions, page_query, parse_query, preheated, wh
 from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
+from initviz.plots.views import Frame
 
 FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
@@ -127,6 +128,7 @@ class Explorer:
         self._loop = _running_loop()
         self._loop_thread = threading.current_thread()
         self.frames = 0
+        self.frame: Frame | None = None  # the last frame drawn from the live trainer
         self.features: list[Feature] = []
         self.render()
 
@@ -178,7 +180,8 @@ class Explorer:
     def render(self, live: bool = False) -> None:
         """Push one frame: blitted unless an axis had to change. ``live`` (the training loop's
         frames) may show histograms up to SNAPSHOT_AGE epochs old (the trainer's own)."""
-        self.dashboard.update(self.dashboard.frame(self.trainer, SNAPSHOT_AGE if live else 0))
+        self.frame = self.dashboard.frame(self.trainer, SNAPSHOT_AGE if live else 0)
+        self.dashboard.update(self.frame)
         self.frames += 1
         self._show_status()
         for feature in self.features:

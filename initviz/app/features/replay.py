@@ -3,26 +3,33 @@
 The Trainer keeps a snapshot (fixed-bin histograms of every layer) every few epochs in
 ``trainer.history.snapshots``. Moving the slider pauses training and draws the dashboard as it
 was at that snapshot's epoch: the views cut the history at ``frame.epoch``, and the histograms
-come from the snapshot. The prediction panel keeps the latest network (snapshots hold histograms,
-not weights). "live" returns to the current state.
+come from the snapshot. Snapshots hold histograms, not weights, so the prediction panel shows
+the prediction of the last live frame drawn at or before that epoch (the tab keeps those, thinned
+to at most ``MAX_PREDICTIONS``), and says which epoch it is. "live" returns to the current state.
 """
 from __future__ import annotations
 
+import bisect
+
 import ipywidgets as W
+import numpy as np
 
 from initviz.plots.views import Frame
 
+MAX_PREDICTIONS = 256  # recorded prediction grids (40 x 40 floats each: ~6 KB)
 LIVE_TEXT = ("<span class='initviz-replay-state'>live · {count} snapshots recorded, the last at "
              "epoch {last}</span>")
 PAST_TEXT = ("<span class='initviz-replay-state' style='color:#2471a3'><b>replay: epoch {epoch}"
-             "</b> (of {last} recorded) · the prediction panel shows the latest network</span>")
+             "</b> (of {last} recorded) · {prediction}</span>")
 
 
-def past_frame(trainer, index: int) -> Frame:
-    """The dashboard Frame of ``trainer.history.snapshots[index]`` (history cut at its epoch)."""
+def past_frame(trainer, index: int, boundary: np.ndarray | None = None) -> Frame:
+    """The dashboard Frame of ``trainer.history.snapshots[index]`` (history cut at its epoch),
+    with ``boundary`` as its prediction (None: the prediction panel is left as it is)."""
     snapshot = trainer.history.snapshots[index]
     return Frame(epoch=snapshot.epoch, history=trainer.history, snapshot=snapshot,
-                 task=trainer.dataset.task, boundary=None, activation=trainer.config.activation)
+                 task=trainer.dataset.task, boundary=boundary,
+                 activation=trainer.config.activation)
 
 
 class ReplayFeature:
@@ -49,6 +56,8 @@ class ReplayFeature:
         ])
         self.live = True
         self.index: int | None = None  # the snapshot shown while replaying
+        self._epochs: list[int] = []  # epochs of the recorded live predictions, increasing
+        self._predictions: list[np.ndarray] = []
         self._count = -1
         self._holding = False
         self.slider.observe(explorer._guard(self._on_slide), names="value")
@@ -68,9 +77,14 @@ class ReplayFeature:
         self.live = False
         self.index = index
         self._set_slider(index)
-        self.explorer.dashboard.update(past_frame(self.explorer.trainer, index))
-        self.label.value = PAST_TEXT.format(epoch=snapshots[index].epoch,
-                                            last=snapshots[-1].epoch)
+        epoch = snapshots[index].epoch
+        at = bisect.bisect_right(self._epochs, epoch) - 1  # the last prediction at or before it
+        boundary = self._predictions[at] if at >= 0 else None
+        self.explorer.dashboard.update(past_frame(self.explorer.trainer, index, boundary))
+        prediction = ("the prediction panel shows the latest network" if boundary is None else
+                      f"the prediction panel shows epoch {self._epochs[at]}")
+        self.label.value = PAST_TEXT.format(epoch=epoch, last=snapshots[-1].epoch,
+                                            prediction=prediction)
 
     def go_live(self) -> None:
         """Back to the current state (the explorer redraws, which calls on_frame)."""
@@ -102,8 +116,10 @@ class ReplayFeature:
     # -- Feature protocol -------------------------------------------------------------------
     def on_reset(self) -> None:
         self._count = -1
+        self._epochs, self._predictions = [], []
 
     def on_frame(self) -> None:
+        self._record(self.explorer.frame)
         # a frame was drawn from the live trainer, so the dashboard is live again; only touch
         # the widgets when the snapshot count changed (a few microseconds otherwise)
         if self._sync() or not self.live:
@@ -114,3 +130,18 @@ class ReplayFeature:
             self.label.value = (LIVE_TEXT.format(count=len(snapshots), last=snapshots[-1].epoch)
                                 if snapshots else "<span class='initviz-replay-state'>live · "
                                 "nothing recorded yet: train a few epochs</span>")
+
+    def _record(self, frame: Frame | None) -> None:
+        """Keep a live frame's prediction for replay (one per epoch; every other one dropped
+        when ``MAX_PREDICTIONS`` are held, as the History thins its rows)."""
+        if frame is None or frame.boundary is None:
+            return
+        if self._epochs and frame.epoch <= self._epochs[-1]:
+            if frame.epoch < self._epochs[-1]:  # a new run without on_reset: start over
+                self._epochs, self._predictions = [], []
+            else:
+                return
+        if len(self._epochs) >= MAX_PREDICTIONS:
+            self._epochs, self._predictions = self._epochs[::2], self._predictions[::2]
+        self._epochs.append(frame.epoch)
+        self._predictions.append(frame.boundary)
