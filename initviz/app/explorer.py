@@ -272,11 +272,12 @@ class Explorer:
         render_time = 0.015  # ... of what a frame costs (wall time)
         render_cpu = 0.015  # ... and of its CPU time: wall >> CPU means a shared, busy machine
         trained = None  # when the last chunk of training ended
+        courtesy = 0.0  # the part of the last sleep that left the cores to other kernels
         try:
             while True:
                 start = time.perf_counter()
                 if trained is not None:
-                    other = 0.7 * other + 0.3 * (start - trained)
+                    other = 0.7 * other + 0.3 * (start - trained - courtesy)
                 # training gets what the rest leaves of the period, and at least TRAIN_SHARE
                 # times what the rest takes (on a busy machine frames stretch; training must
                 # not starve)
@@ -297,8 +298,9 @@ class Explorer:
                 # on a shared machine (a frame took twice its CPU time or more) leave the cores
                 # to the others for a while: ten kernels on two cores all keep moving
                 crowded = render_time > 2 * render_cpu
-                await asyncio.sleep(max(MIN_SLEEP, FRAME_INTERVAL - (now - start),
-                                        render_time if crowded else 0.0))
+                wait = max(MIN_SLEEP, FRAME_INTERVAL - (now - start))
+                courtesy = max(0.0, render_time - wait) if crowded else 0.0
+                await asyncio.sleep(wait + courtesy)
         except asyncio.CancelledError:
             raise
         except Exception:
