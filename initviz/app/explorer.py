@@ -52,7 +52,9 @@ class Feature(Protocol):
     """A teaching feature shown in its own tab under the dashboard (see initviz.app.features).
 
     ``factory(explorer) -> Feature``. ``on_reset`` runs after the network was re-drawn for a new
-    setting; ``on_frame`` after every dashboard frame, so it must be cheap (or do nothing).
+    setting; ``on_frame`` after every dashboard frame, so it must be cheap (or do nothing). An
+    optional ``on_link(options)`` receives the hide/play/preset options of a share link that
+    reached a preheated kernel after the app was built.
     """
 
     title: str
@@ -191,10 +193,9 @@ class Explorer:
     def _open_link(self, query: str) -> None:
         """Apply a share link's settings to a running app (a preheated kernel's late request).
 
-        Without settings the app is re-drawn anyway: the Share tab learns the page's address, and
-        the kernel shows activity at once. Otherwise the server could cull it between being handed
-        out of the pool (idle since it was preheated, maybe for longer than cull_idle_timeout) and
-        the page's connection (seen here with a 3 s timeout: tests/test_voila_stress.py)."""
+        Without settings the app is re-drawn anyway: the Share tab learns the page's address.
+        (While in the pool the kernel signals activity, ``share._keep_alive``, so the idle culler
+        cannot take it between the hand-out and the page's connection.)"""
         if not query:
             self._apply(self.config)
             return
@@ -205,12 +206,10 @@ class Explorer:
             return
         self.options = options
         self.controls.hide(options.hide)
-        from initviz.app.features.share_panel import SharePanel
-
-        for feature in self.features:  # the Share tab's link builder starts from the link, as
-            if isinstance(feature, SharePanel):  # it does when built after the request
-                feature.hide.value = tuple(n for n in options.hide if n in feature.hide.options)
-                feature.play.value = options.play
+        for feature in self.features:  # e.g. the Share tab's link builder starts from the link
+            on_link = getattr(feature, "on_link", None)
+            if on_link is not None:
+                on_link(options)
         self.set_config(config)
         if options.play:
             self.play()

@@ -100,8 +100,7 @@ class SharePanel:
             self.link.value = (f"<span class='initviz-share-error' style='color:#c0392b'>"
                                f"{html.escape(str(error))}</span>")
             return
-        self.hide.value = tuple(n for n in options.hide if n in self.hide.options)
-        self.play.value = options.play
+        self.on_link(options)
         base = getattr(self.explorer, "options", None)
         if base is not None and hasattr(base, "preset"):
             self.explorer.options = dataclasses.replace(base, preset=options.preset)
@@ -109,6 +108,12 @@ class SharePanel:
         self.refresh()
 
     # -- Feature protocol -------------------------------------------------------------------
+    def on_link(self, options) -> None:
+        """A link's hide/play options become the link builder's (also for a link that reaches
+        a preheated kernel after the app was built)."""
+        self.hide.value = tuple(n for n in options.hide if n in self.hide.options)
+        self.play.value = options.play
+
     def on_reset(self) -> None:
         self.refresh()
 
