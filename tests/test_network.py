@@ -351,3 +351,13 @@ def test_move_parameters_keeps_the_values_and_rebinds_every_view():
     assert not np.allclose(net.forward(X), before)
     with pytest.raises(ValueError, match="shape"):
         net.move_parameters(np.empty(3, dtype=np.float32))
+
+
+def test_inputs_of_the_wrong_width_get_a_clear_error():
+    net = Network([2, 4, 1], seed=0)
+    for method in (net.forward, net.logits):
+        with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+            method(np.zeros((3, 5)))
+    net.forward(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="last forward pass"):
+        net.backward(np.zeros((3, 2)))  # two outputs for a one-output network

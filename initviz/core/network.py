@@ -159,32 +159,34 @@ class Network:
         return [flat[self._starts[2 * i]:self._starts[2 * i + 2]].reshape(fan_in + 1, fan_out)
                 for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]))]
 
-    def _hidden_blocks(self, flat: np.ndarray) -> np.ndarray | None:
-        """The hidden-to-hidden ``[W; b]`` of layers 1 .. depth-1 as one writable
-        (depth - 1, width + 1, width) view of a flat buffer (they are evenly spaced in it), when
+    def _hidden_stack(self, flat: np.ndarray, rows: int, writeable: bool) -> np.ndarray | None:
+        """The first ``rows`` rows of the hidden-to-hidden ``[W; b]`` of layers 1 .. depth-1 as
+        one (depth - 1, rows, width) view of a flat buffer (they are evenly spaced in it), when
         the hidden widths are equal and there are at least two hidden layers."""
         hidden = self.sizes[1:-1]
         if len(hidden) < 2 or len(set(hidden)) > 1:
             return None
         width, item = hidden[0], flat.itemsize
         return np.lib.stride_tricks.as_strided(
-            flat[self._starts[2]:], (len(hidden) - 1, width + 1, width),
-            ((width + 1) * width * item, width * item, item))
+            flat[self._starts[2]:], (len(hidden) - 1, rows, width),
+            ((width + 1) * width * item, width * item, item), writeable=writeable)
+
+    def _hidden_blocks(self, flat: np.ndarray) -> np.ndarray | None:
+        """The hidden-to-hidden ``[W; b]`` blocks of a gradient buffer, written in one batched
+        product by the backward pass."""
+        width = self.sizes[1]
+        return self._hidden_stack(flat, width + 1, writeable=True)
 
     def _transposed_kernels(self) -> tuple[np.ndarray, np.ndarray, list] | None:
-        """(the hidden-to-hidden kernels W_1 .. W_{depth-1} as one (depth - 1, w, w) view of the
-        flat buffer, a buffer for their transposes, every layer's W^T for the backward pass),
-        when the hidden widths are equal; the
-        backward pass copies the transposes once per step (one call), because OpenBLAS
-        multiplies a contiguous W^T about 30% faster than a transposed view at these sizes."""
-        hidden = self.sizes[1:-1]
-        if len(hidden) < 2 or len(set(hidden)) > 1:
+        """(the hidden-to-hidden kernels W_1 .. W_{depth-1} as one view of the flat buffer, a
+        buffer for their transposes, every layer's W^T for the backward pass) when the hidden
+        widths are equal. The backward pass copies the transposes once per step (one call):
+        OpenBLAS multiplies by a contiguous W^T about 30% faster than by a transposed view at
+        these sizes."""
+        kernels = self._hidden_stack(self._flat, self.sizes[1], writeable=False)
+        if kernels is None:
             return None
-        width, item = hidden[0], self._flat.itemsize
-        kernels = np.lib.stride_tricks.as_strided(
-            self._flat[self._starts[2]:], (len(hidden) - 1, width, width),
-            ((width + 1) * width * item, width * item, item), writeable=False)
-        transposed = np.empty((len(hidden) - 1, width, width), dtype=self.dtype)
+        transposed = np.empty(kernels.shape, dtype=self.dtype)
         return kernels, transposed, [None, *transposed, self._own_weights[-1].T]
 
     @property
@@ -257,7 +259,7 @@ class Network:
         ``reuse=True``: then the network's own buffers for this batch size are overwritten
         (the trainer's hot path: no new memory pages each epoch).
         """
-        X = np.asarray(X)
+        X = self._check_inputs(X)
         n = X.shape[0]
         if reuse:
             work = self._workspaces.get(n)
@@ -287,7 +289,7 @@ class Network:
         """Output logits for inputs ``X`` like :meth:`forward`, without keeping the per-layer
         arrays (no ``backward`` from it): two reused ``(n, width + 1)`` buffers however deep
         the network, for predictions over a grid every frame."""
-        X = np.asarray(X)
+        X = self._check_inputs(X)
         n = X.shape[0]
         if self._inference is None or self._inference[0].shape[0] != n:
             self._inference = self._inference_buffers(n)
@@ -304,6 +306,12 @@ class Network:
                 h1[:, :-1] = f(z)
             h = h1
         return h @ self._augmented[-1]
+
+    def _check_inputs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(f"inputs must have shape (n, {self.sizes[0]}), got {X.shape}")
+        return X
 
     def _inference_buffers(self, n: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """[x, 1] and, per hidden layer, ([z, one_at], [a, 1]) buffers; layers of one width
@@ -337,7 +345,7 @@ class Network:
             raise ValueError("backward needs a forward pass first")
         delta = np.asarray(dout, dtype=self.dtype)
         rows = delta.shape[0]
-        if delta.ndim != 2 or rows > work.n:
+        if delta.ndim != 2 or rows > work.n or delta.shape[1] != self.sizes[-1]:
             raise ValueError(f"dout of shape {delta.shape} does not match the last forward pass "
                              f"({work.n} rows, {self.sizes[-1]} outputs)")
         flat = np.empty_like(self._flat) if out is None else out
