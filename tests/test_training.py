@@ -617,3 +617,19 @@ def test_minibatch_statistics_come_from_a_full_batch():
     assert np.all(minibatch.history.dead_fraction <= 0.3)
     np.testing.assert_allclose(minibatch.history.activation_std[0], full.history.activation_std[0],
                                rtol=0.35)
+
+
+def test_wide_networks_sum_kernel_by_kernel_with_the_same_statistics(monkeypatch):
+    """Above SEGMENT_LOOP_SIZE parameters the per-kernel sums go kernel by kernel (reduceat
+    would copy the whole buffer to float64); the statistics are the same."""
+    import initviz.core.training as training
+
+    config = Config(depth=3, width=16, activation="relu", optimizer="momentum")
+    default = Trainer(config)
+    default.step(5)
+    monkeypatch.setattr(training, "SEGMENT_LOOP_SIZE", 0)
+    looped = Trainer(config)
+    looped.step(5)
+    for name in ("grad_norm", "weight_std", "update_ratio"):
+        np.testing.assert_allclose(getattr(looped.history, name), getattr(default.history, name),
+                                   rtol=1e-6, err_msg=name)

@@ -52,6 +52,9 @@ _IN_PLACE: dict[str, _InPlace] = {
 """Activations with an in-place path, numerically identical to ``activations.get(name)``."""
 
 
+TRANSPOSE_MAX_WIDTH = 128  # wider hidden layers multiply by W^T views (see _transposed_kernels)
+
+
 class Network:
     """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
@@ -180,11 +183,12 @@ class Network:
     def _transposed_kernels(self) -> tuple[np.ndarray, np.ndarray, list] | None:
         """(the hidden-to-hidden kernels W_1 .. W_{depth-1} as one view of the flat buffer, a
         buffer for their transposes, every layer's W^T for the backward pass) when the hidden
-        widths are equal. The backward pass copies the transposes once per step (one call):
-        OpenBLAS multiplies by a contiguous W^T about 30% faster than by a transposed view at
-        these sizes."""
+        widths are equal and at most ``TRANSPOSE_MAX_WIDTH``. The backward pass copies the
+        transposes once per step (one call): OpenBLAS multiplies by a contiguous W^T about 30%
+        faster than by a transposed view at width 32; for wide layers the product dominates
+        and the copy would only cost memory."""
         kernels = self._hidden_stack(self._flat, self.sizes[1], writeable=False)
-        if kernels is None:
+        if kernels is None or self.sizes[1] > TRANSPOSE_MAX_WIDTH:
             return None
         transposed = np.empty(kernels.shape, dtype=self.dtype)
         return kernels, transposed, [None, *transposed, self._own_weights[-1].T]

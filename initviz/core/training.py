@@ -287,6 +287,10 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     return data, train, test, network
 
 
+SEGMENT_LOOP_SIZE = 1 << 20
+"""Parameters above which per-kernel sums go kernel by kernel (np.add.reduceat would cast a
+float64 copy of the whole (rows, parameters) array: 200 MB at depth 50 x width 512)."""
+
 _SATURATED_SQUARE = {"tanh": activations.SATURATION_THRESHOLD ** 2}
 """Activations whose saturation test |a| > t is read off a^2 > t^2 (a^2 is computed anyway)."""
 
@@ -329,7 +333,7 @@ class Trainer:
         self._moments = np.empty((rows, net.flat_parameters().size), dtype=net.dtype)
         net.move_parameters(self._moments[0])
         self._grad = self._moments[1]
-        self._squares = np.empty_like(self._moments)
+        self._squares: np.ndarray | None = None  # scratch for the moments' squares
         self._kernel_sizes = np.diff(net.segment_starts)[0::2].astype(np.float64)
         self._ones_row: np.ndarray | None = None
         self._mask_buffer: np.ndarray | None = None
@@ -341,12 +345,13 @@ class Trainer:
         self.diverged = False
         self.diverged_epoch: int | None = None
         self.history = History(n_layers=c.depth + 1)
-        with np.errstate(all="ignore"):
-            self.network.forward(self.train.X)
+        n = len(train.X)
+        with np.errstate(all="ignore"):  # the epochs' own workspace: no second one in memory
+            net.forward(self._inputs, reuse=True)
             self.bins = {
-                "weights": symmetric_bins(self.network.weights),
-                "preactivations": symmetric_bins(self.network.preactivations),
-                "activations": activation_bins(c.activation, self.network.activations),
+                "weights": symmetric_bins(net.weights),
+                "preactivations": symmetric_bins([z[:n] for z in net.preactivations]),
+                "activations": activation_bins(c.activation, [a[:n] for a in net.activations]),
                 "gradients": GRADIENT_BINS,
             }
 
@@ -442,10 +447,7 @@ class Trainer:
             moments, multiple = self._moments, self.optimizer.gradient_multiple
             if multiple is None:
                 np.copyto(moments[2], update)
-            starts = self.network.segment_starts[:-1]
-            sums = np.add.reduceat(moments, starts, axis=1, dtype=np.float64)[:, 0::2]
-            squares = np.add.reduceat(np.square(moments, out=self._squares), starts, axis=1,
-                                      dtype=np.float64)[:, 0::2]
+            sums, squares = self._kernel_moments(moments)
             finite = math.isfinite(float(np.add.reduce(squares, None)))
         elif finite:
             finite = math.isfinite(float(np.vdot(self._grad, self._grad)))
@@ -462,6 +464,24 @@ class Trainer:
                            "update_ratio": ratio, **self._activation_stats()}
         self.optimizer.apply([params], [update])
         return True
+
+    def _kernel_moments(self, moments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-kernel sums and sums of squares (float64) of each row of ``moments``: two
+        ``reduceat`` calls for the whole network. ``reduceat`` casts its whole input to float64,
+        so above ``SEGMENT_LOOP_SIZE`` parameters (wide layers) it goes kernel by kernel."""
+        starts = self.network.segment_starts
+        if moments.shape[1] <= SEGMENT_LOOP_SIZE:
+            if self._squares is None:
+                self._squares = np.empty_like(moments)
+            sums = np.add.reduceat(moments, starts[:-1], axis=1, dtype=np.float64)[:, 0::2]
+            squares = np.add.reduceat(np.square(moments, out=self._squares), starts[:-1], axis=1,
+                                      dtype=np.float64)[:, 0::2]
+            return sums, squares
+        kernels = [moments[:, a:b] for a, b in zip(starts[0:-1:2], starts[1::2])]
+        sums = np.stack([np.add.reduce(k, axis=1, dtype=np.float64) for k in kernels], axis=1)
+        squares = np.stack([np.add.reduce(np.square(k), axis=1, dtype=np.float64)
+                            for k in kernels], axis=1)
+        return sums, squares
 
     def _correct(self, logits: np.ndarray, positive: np.ndarray) -> int:
         """Correctly classified rows, given which prepared targets are above 0.5 (the class
