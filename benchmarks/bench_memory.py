@@ -2,6 +2,7 @@
 
     python benchmarks/bench_memory.py                  # 20,000 epochs, both paths
     python benchmarks/bench_memory.py --epochs 2000    # smoke test
+    python benchmarks/bench_memory.py --wide           # the largest network the app allows
 
 Two paths, each in a fresh subprocess (so one's peak cannot hide the other's growth):
 - trainer: ``Trainer.step`` alone, in chunks of 500 epochs;
@@ -73,13 +74,37 @@ def child(path: str, epochs: int) -> None:
                       "frames": getattr(locals().get("explorer"), "frames", None)}))
 
 
+def wide(epochs: int = 11) -> None:
+    """RSS growth and peak of a Trainer at the app's largest setting (depth 50, width 512):
+    reset, ``epochs`` epochs (a histogram snapshot included), a snapshot and a prediction."""
+    import resource
+
+    sys.path.insert(0, str(REPO))
+    from initviz.core.training import MAX_DEPTH, MAX_WIDTH, Config, Trainer
+
+    start = rss_mb()
+    trainer = Trainer(Config(depth=MAX_DEPTH, width=MAX_WIDTH))
+    begin = time.perf_counter()
+    trainer.step(epochs)
+    per_epoch = (time.perf_counter() - begin) / epochs
+    trainer.snapshot()
+    trainer.predict(trainer.train.X)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"depth {MAX_DEPTH} x width {MAX_WIDTH}: RSS +{rss_mb() - start:.0f} MB after reset and "
+          f"{epochs} epochs, peak RSS {peak:.0f} MB, {per_epoch * 1e3:.0f} ms per epoch")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20_000)
     parser.add_argument("--child", choices=("trainer", "explorer"))
+    parser.add_argument("--wide", action="store_true", help="only the largest network's memory")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.epochs)
+        return
+    if args.wide:
+        wide()
         return
     print(f"{time.strftime('%Y-%m-%d %H:%M')}  load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
