@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the servers module the browser tests use
-from servers import CHROMIUM, CHROMIUM_ARGS, Server, free_port, voila_command  # noqa: E402
+from servers import CHROMIUM, CHROMIUM_ARGS, COUNT_FRAMES, Server, start_voila  # noqa: E402
 # INITVIZ_BENCH_NOTEBOOKS serves another folder holding an explorer.ipynb (for experiments)
 NOTEBOOKS = Path(os.environ.get("INITVIZ_BENCH_NOTEBOOKS", REPO / "notebooks"))
 APP_PATH = "/voila/render/explorer.ipynb"
@@ -42,22 +42,10 @@ PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=True",
                 '"explorer.ipynb": {"pool_size": 1}}']
 NO_PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=False"]
 
-# drawImage calls per canvas, with their times (the last 4000), and keydown times
-INIT_SCRIPT = """
-(() => {
-  const original = CanvasRenderingContext2D.prototype.drawImage;
-  window.__initvizFrames = 0;
-  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
-    const canvas = this.canvas;
-    canvas.__initvizFrames = (canvas.__initvizFrames || 0) + 1;
-    (canvas.__initvizTimes = canvas.__initvizTimes || []).push(performance.now());
-    if (canvas.__initvizTimes.length > 4000) canvas.__initvizTimes.splice(0, 2000);
-    window.__initvizFrames += 1;
-    return original.apply(this, args);
-  };
-  window.__keydowns = [];
-  window.addEventListener('keydown', () => window.__keydowns.push(performance.now()), true);
-})();
+# drawImage calls per canvas with their times (the shared COUNT_FRAMES), and keydown times
+INIT_SCRIPT = COUNT_FRAMES + """
+window.__keydowns = [];
+window.addEventListener('keydown', () => window.__keydowns.push(performance.now()), true);
 """
 DASHBOARD = "(() => document.querySelector('.initviz-app div.jupyter-matplotlib-figure canvas'))()"
 STATE = f"""() => {{
@@ -87,20 +75,11 @@ def load() -> str:
 # ---------------------------------------------------------------- server
 
 
-def start_voila(extra: list[str] = (), log: Path | None = None) -> Server:
+def voila(extra: list[str] = (), log: Path | None = None) -> Server:
     """``python -m voila notebooks/`` with the repository's voila.json (plus extra options),
     started and ready."""
-    port = free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    server = Server(voila_command(NOTEBOOKS, port, *extra), url=f"http://127.0.0.1:{port}",
-                    cwd=REPO, log=log or Path(f"/tmp/bench_browser_voila_{port}.log"), env=env)
-    try:
-        server.wait_ready("/")
-    except Exception:
-        server.stop()
-        raise
-    return server
+    return start_voila(NOTEBOOKS, log or Path(f"/tmp/bench_browser_voila_{time.time_ns()}.log"),
+                       *extra)
 
 
 def rss_mb(pid: int) -> float:
@@ -326,8 +305,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     print(f"{time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} cores  {load()}")
-    server = start_voila()  # voila.json as it is
-    variants = {"preheated": start_voila(PREHEAT_ARGS), "no preheat": start_voila(NO_PREHEAT_ARGS)} if "c" in only else {}
+    server = voila()  # voila.json as it is
+    variants = {"preheated": voila(PREHEAT_ARGS), "no preheat": voila(NO_PREHEAT_ARGS)} if "c" in only else {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

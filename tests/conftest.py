@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from servers import CHROMIUM, CHROMIUM_ARGS, REPO, Server, free_port, voila_command  # noqa: F401
+from servers import (  # noqa: F401 (Server, start_voila: for the test modules)
+    CHROMIUM, CHROMIUM_ARGS, COUNT_FRAMES, REPO, Server, free_port, start_voila)
 
 # INITVIZ_TEST_NOTEBOOKS points the servers at another folder (for debugging the harness).
 NOTEBOOKS = Path(os.environ.get("INITVIZ_TEST_NOTEBOOKS", REPO / "notebooks"))
@@ -33,12 +34,8 @@ def port() -> int:
 @pytest.fixture(scope="session")
 def voila_server(tmp_path_factory):
     """Voila serving notebooks/ with the repository's voila.json (read from the working dir)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
-    server = Server(voila_command(NOTEBOOKS, port), url=f"http://127.0.0.1:{port}", cwd=REPO,
-                    log=log)
+    server = start_voila(NOTEBOOKS, tmp_path_factory.mktemp("voila") / "voila.log")
     try:
-        server.wait_ready("/")
         yield server
     finally:
         server.stop()
@@ -73,21 +70,6 @@ def browser():
         finally:
             browser.close()
 
-
-# ipympl paints every frame it receives with drawImage on the figure's canvas: count them per
-# canvas (and in total) so tests can wait for "a new frame arrived" instead of sleeping.
-COUNT_FRAMES = """
-(() => {
-  const original = CanvasRenderingContext2D.prototype.drawImage;
-  window.__initvizFrames = 0;
-  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
-    const canvas = this.canvas;
-    canvas.__initvizFrames = (canvas.__initvizFrames || 0) + 1;
-    window.__initvizFrames += 1;
-    return original.apply(this, args);
-  };
-})();
-"""
 
 # Voila's lab template loads the Font Awesome icon font's CSS from a CDN; offline that request
 # fails with ERR_NAME_NOT_RESOLVED. That console error is expected, no other.

@@ -33,6 +33,42 @@ def voila_command(notebooks: Path, port: int, *options: str) -> list[str]:
             "--Voila.ip=127.0.0.1", "--no-browser", "--Voila.port_retries=0", *options]
 
 
+# ipympl paints every frame it receives with drawImage on the figure's canvas: count them per
+# canvas (and in total) so tests can wait for "a new frame arrived" instead of sleeping; the
+# times of a canvas's last frames (at most 4000) are for benchmarks/bench_browser.py's rates.
+COUNT_FRAMES = """
+(() => {
+  const original = CanvasRenderingContext2D.prototype.drawImage;
+  window.__initvizFrames = 0;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const canvas = this.canvas;
+    canvas.__initvizFrames = (canvas.__initvizFrames || 0) + 1;
+    (canvas.__initvizTimes = canvas.__initvizTimes || []).push(performance.now());
+    if (canvas.__initvizTimes.length > 4000) canvas.__initvizTimes.splice(0, 2000);
+    window.__initvizFrames += 1;
+    return original.apply(this, args);
+  };
+})();
+"""
+
+
+def start_voila(notebooks: Path, log: Path, *options: str) -> Server:
+    """Voila serving ``notebooks`` with the repository's voila.json (read from the working
+    directory) and ``options``, started and ready; its kernels import this checkout's initviz
+    even when it is not pip-installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    port = free_port()
+    server = Server(voila_command(notebooks, port, *options), url=f"http://127.0.0.1:{port}",
+                    cwd=REPO, log=log, env=env)
+    try:
+        server.wait_ready("/")
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
 class Server:
     """A server subprocess in its own process group (so its kernels die with it)."""
 

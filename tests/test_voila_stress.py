@@ -11,14 +11,13 @@
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from urllib.parse import parse_qsl
 
 import pytest
 
-from conftest import NOTEBOOKS, REPO, Server, free_port, voila_command
+from conftest import NOTEBOOKS, start_voila
 from test_voila import APP_PATH, CELL_ERROR, epoch, open_app, total_frames, wait_for_new_frames
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -145,23 +144,11 @@ def wait_until(predicate, timeout: float, message) -> None:
         time.sleep(0.2)
 
 
-def start_voila(tmp_path, *options: str) -> Server:
-    """Voila on notebooks/ with voila.json (read from the working directory) and ``options``."""
-    port = free_port()
-    server = Server(voila_command(NOTEBOOKS, port, *options), url=f"http://127.0.0.1:{port}", cwd=REPO, log=tmp_path / "voila.log",
-                    env=dict(os.environ))
-    try:
-        server.wait_ready("/")
-    except Exception:
-        server.stop()
-        raise
-    return server
-
-
 @pytest.fixture
 def culling_server(tmp_path):
     """Voila with voila.json, but culling idle kernels after 4 s, checked every second."""
-    server = start_voila(tmp_path, "--MappingKernelManager.cull_idle_timeout=4",
+    server = start_voila(NOTEBOOKS, tmp_path / "voila.log",
+                         "--MappingKernelManager.cull_idle_timeout=4",
                          "--MappingKernelManager.cull_interval=1")
     try:
         yield server
@@ -172,7 +159,8 @@ def culling_server(tmp_path):
 @pytest.fixture
 def preheat_server(tmp_path):
     """Voila with voila.json's kernel pool and preheating, and a 3 s cell timeout."""
-    server = start_voila(tmp_path, "--VoilaConfiguration.preheat_kernel=True", "--VoilaExecutor.timeout=3")
+    server = start_voila(NOTEBOOKS, tmp_path / "voila.log",
+                         "--VoilaConfiguration.preheat_kernel=True", "--VoilaExecutor.timeout=3")
     try:
         yield server
     finally:
