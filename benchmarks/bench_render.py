@@ -14,9 +14,9 @@ import argparse
 import statistics
 import time
 
-from matplotlib.figure import Figure
 
-from initviz.app.explorer import DPI, FIGSIZE, make_canvas
+from initviz.app.canvas import DPI, live_figure
+from initviz.app.explorer import FIGSIZE
 from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
@@ -29,8 +29,7 @@ SETTINGS = {
 
 def measure(config: Config, frames: int) -> dict[str, float]:
     trainer = Trainer(config)
-    figure = Figure(figsize=FIGSIZE, dpi=DPI)
-    canvas = make_canvas(figure)
+    figure, canvas = live_figure(FIGSIZE)
     canvas.syncing_data_url = False  # as once a browser front-end is connected
     dashboard = Dashboard(figure, trainer)
     dashboard.update(dashboard.frame(trainer))

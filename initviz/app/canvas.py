@@ -17,6 +17,7 @@ from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
 
 PNG_COMPRESS_LEVEL = 1
+DPI = 72  # every figure of the app: sizes in inches are pixels / 72
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -80,3 +81,14 @@ def make_canvas(figure: Figure) -> LiveCanvas:
     canvas.resizable = False
     canvas.capture_scroll = False
     return canvas
+
+
+def live_figure(figsize: tuple[float, float], css_class: str | None = None
+                ) -> tuple[Figure, LiveCanvas]:
+    """A Figure of ``figsize`` inches at ``DPI`` and its LiveCanvas (with ``css_class``, the
+    handle the browser tests find it by)."""
+    figure = Figure(figsize=figsize, dpi=DPI)
+    canvas = make_canvas(figure)
+    if css_class:
+        canvas.add_class(css_class)
+    return figure, canvas

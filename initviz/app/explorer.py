@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import ipywidgets as W
-from matplotlib.figure import Figure
 
-from initviz.app.canvas import make_canvas
+from initviz.app.canvas import live_figure
 from initviz.app.controls import Controls
 from initviz.app.share import AppOptions, page_query, parse_query, preheated, when_requested
 from initviz.core.threads import limit_blas_threads
@@ -36,7 +35,6 @@ SNAPSHOT_AGE = 50  # epochs: while playing, a histogram snapshot this recent is 
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 MAX_EPOCHS = 5000  # a playing explorer stops here, so idle pages do not hold a core for ever
 FIGSIZE = (12.5, 6.6)
-DPI = 72
 
 STATUS_TEXT = {
     "ready": "ready: press ▶ to train",
@@ -121,8 +119,7 @@ class Explorer:
         self.step_button.on_click(self._guard(lambda _: self.run(1)))
         self.reset_button.on_click(self._guard(lambda _: self._apply(self.config)))
 
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = make_canvas(self.figure)
+        self.figure, self.canvas = live_figure(FIGSIZE)
         self.dashboard = Dashboard(self.figure, self.trainer)
         self._task: asyncio.Task | None = None
         self._pending: Config | None = None

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
-from matplotlib.figure import Figure
 
-from initviz.app.canvas import make_canvas
+from initviz.app.canvas import live_figure
 from initviz.app.controls import initializer_options
 from initviz.core import activations
 from initviz.core.training import Config, History, Trainer
@@ -30,7 +29,6 @@ DRAW_INTERVAL = 0.25  # seconds between two pushes of the figure while training
 VANISHING_DECADES = 3.0  # first layer's gradient 1000x smaller than the last one's: vanishing
 EXPLODING_DECADES = 2.0  # ... 100x larger: exploding
 FIGSIZE = (9.0, 2.8)
-DPI = 72
 COMPARED = ("initializer", "scale", "activation")
 
 
@@ -270,9 +268,7 @@ class CompareFeature:
         self.button.on_click(explorer._guard(self._on_click))
         self.copy_button.on_click(explorer._guard(self._copy_a))
 
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = make_canvas(self.figure)
-        self.canvas.add_class("initviz-compare-figure")
+        self.figure, self.canvas = live_figure(FIGSIZE, "initviz-compare-figure")
         self.view = CompareView(self.figure, explorer.config.depth + 1, DEFAULT_EPOCHS)
         # no draw now: the page draws the figure when it first shows it (a faster start)
 

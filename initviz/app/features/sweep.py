@@ -12,9 +12,8 @@ import html
 import traceback
 
 import ipywidgets as W
-from matplotlib.figure import Figure
 
-from initviz.app.canvas import make_canvas
+from initviz.app.canvas import live_figure
 from initviz.app.features.compare import current_loop
 from initviz.core.sweep import DEFAULT_DEPTHS, DEFAULT_EPOCHS, DEFAULT_SCALES, Sweep, SweepResult, base_config
 from initviz.core.training import Config
@@ -22,7 +21,6 @@ from initviz.plots.sweep_view import SweepView
 
 SLICE_BUDGET = 0.04  # seconds of training per turn of the event loop
 FIGSIZE = (6.0, 3.6)
-DPI = 72
 
 
 class SweepFeature:
@@ -53,9 +51,7 @@ class SweepFeature:
         self.button.on_click(explorer._guard(self._on_click))
         self.color.observe(explorer._guard(self._on_color), names="value")
 
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = make_canvas(self.figure)
-        self.canvas.add_class("initviz-sweep-figure")
+        self.figure, self.canvas = live_figure(FIGSIZE, "initviz-sweep-figure")
         self.view = SweepView(self.figure, self.depths, self.scales, self.color.value)
         self._cid = self.canvas.mpl_connect("button_press_event", explorer._guard(self._on_press))
 

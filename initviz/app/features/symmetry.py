@@ -10,9 +10,8 @@ import html
 import time
 
 import ipywidgets as W
-from matplotlib.figure import Figure
 
-from initviz.app.canvas import make_canvas
+from initviz.app.canvas import live_figure
 from initviz.core import symmetry
 from initviz.core.symmetry import SymmetryReport
 from initviz.plots.symmetry_view import SymmetryView
@@ -20,7 +19,6 @@ from initviz.plots.symmetry_view import SymmetryView
 MIN_INTERVAL = 0.5  # seconds between two measurements while training
 COST_FACTOR = 20.0  # ... and at least 20x the last measurement's cost (huge networks)
 FIGSIZE = (8.0, 2.5)
-DPI = 72
 
 
 class SymmetryFeature:
@@ -30,9 +28,7 @@ class SymmetryFeature:
 
     def __init__(self, explorer) -> None:
         self.explorer = explorer
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = make_canvas(self.figure)
-        self.canvas.add_class("initviz-symmetry-figure")
+        self.figure, self.canvas = live_figure(FIGSIZE, "initviz-symmetry-figure")
         self.summary = W.HTML()
         self.summary.add_class("initviz-symmetry-summary")
         intro = W.HTML(

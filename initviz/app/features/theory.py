@@ -12,14 +12,12 @@ import html
 import math
 
 import ipywidgets as W
-from matplotlib.figure import Figure
 
-from initviz.app.canvas import make_canvas
+from initviz.app.canvas import live_figure
 from initviz.core import theory
 from initviz.plots.theory_view import TheoryView, per_layer_factor
 
 FIGSIZE = (9.0, 2.8)
-DPI = 72
 
 
 def _factor_words(factor: float) -> str:
@@ -38,9 +36,7 @@ class TheoryFeature:
 
     def __init__(self, explorer) -> None:
         self.explorer = explorer
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = make_canvas(self.figure)
-        self.canvas.add_class("initviz-theory-figure")
+        self.figure, self.canvas = live_figure(FIGSIZE, "initviz-theory-figure")
         self.summary = W.HTML()
         self.summary.add_class("initviz-theory-summary")
         intro = W.HTML(
