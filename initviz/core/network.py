@@ -276,18 +276,26 @@ class Network:
         if X is not work.source or X.flags.writeable:  # a read-only X cannot have changed
             np.copyto(work.inputs[0][:, :-1], X, casting="unsafe")
             work.source = X
+        logits = self._propagate(work.inputs[0], zip(
+            work.preactivations, work.augmented_preactivations, work.inputs[1:]))
+        work.squared_rows = None
+        self._last = work
+        return logits
+
+    def _propagate(self, x: np.ndarray, layers) -> np.ndarray:
+        """The logits of ``x`` = [X, 1], each hidden layer written into its buffers from
+        ``layers``: (z, [z, one_at], [a, 1]) per hidden layer, z a view of [z, one_at]."""
         in_place, f = self._in_place, self.activation.forward
         kernels = self.augmented
-        for Wb, h, z, z1, h1 in zip(kernels, work.inputs, work.preactivations,
-                                    work.augmented_preactivations, work.inputs[1:]):
+        h = x
+        for Wb, (z, z1, h1) in zip(kernels, layers):
             np.matmul(h, Wb, out=z)  # [h, 1] @ [W; b] = h W + b
             if in_place is not None:
                 in_place.forward(z1, h1)  # [a, 1] = f([z, one_at])
             else:
                 h1[:, :-1] = f(z)
-        work.squared_rows = None
-        self._last = work
-        return work.inputs[-1] @ kernels[-1]
+            h = h1
+        return h @ kernels[-1]
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Output logits for inputs ``X`` like :meth:`forward`, without keeping the per-layer
@@ -299,17 +307,7 @@ class Network:
             self._inference = self._inference_buffers(n)
         x, layers = self._inference
         np.copyto(x[:, :-1], X, casting="unsafe")
-        in_place, f = self._in_place, self.activation.forward
-        h = x
-        for Wb, (z1, h1) in zip(self.augmented, layers):
-            z = z1[:, :-1]
-            np.matmul(h, Wb, out=z)
-            if in_place is not None:
-                in_place.forward(z1, h1)
-            else:
-                h1[:, :-1] = f(z)
-            h = h1
-        return h @ self._augmented[-1]
+        return self._propagate(x, layers)
 
     def _check_inputs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
@@ -317,23 +315,27 @@ class Network:
             raise ValueError(f"inputs must have shape (n, {self.sizes[0]}), got {X.shape}")
         return X
 
-    def _inference_buffers(self, n: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-        """[x, 1] and, per hidden layer, ([z, one_at], [a, 1]) buffers; layers of one width
-        share one z buffer and alternate between two a buffers."""
-        one_at = 0.0 if self._in_place is None else self._in_place.one_at
+    @property
+    def _one_at(self) -> float:
+        """The pre-activation column's value: f(one_at) = 1 (generic activations: unused)."""
+        return 0.0 if self._in_place is None else self._in_place.one_at
+
+    def _inference_buffers(self, n: int) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+        """[x, 1] and, per hidden layer, (z, [z, one_at], [a, 1]) buffers for ``_propagate``;
+        layers of one width share one z buffer and alternate between two a buffers."""
         shared: dict[tuple[int, int], np.ndarray] = {}
         layers = []
         for layer, width in enumerate(self.sizes[1:-1]):
             if (width, 2) not in shared:
-                shared[width, 2] = np.full((n, width + 1), one_at, dtype=self.dtype)
+                shared[width, 2] = np.full((n, width + 1), self._one_at, dtype=self.dtype)
                 shared[width, 0] = np.ones((n, width + 1), dtype=self.dtype)
                 shared[width, 1] = np.ones((n, width + 1), dtype=self.dtype)
-            layers.append((shared[width, 2], shared[width, layer % 2]))
+            z1 = shared[width, 2]
+            layers.append((z1[:, :-1], z1, shared[width, layer % 2]))
         return np.ones((n, self.sizes[0] + 1), dtype=self.dtype), layers
 
     def _workspace(self, n: int) -> _Workspace:
-        one_at = 0.0 if self._in_place is None else self._in_place.one_at
-        return _Workspace(self.sizes, n, self.dtype, one_at)
+        return _Workspace(self.sizes, n, self.dtype, self._one_at)
 
     def backward(self, dout: np.ndarray, out: np.ndarray | None = None
                  ) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -394,11 +394,9 @@ class Trainer:
         snapshot = self.history.wants_snapshot(self.epoch)
         batches = self._batches()
         if len(batches) == 1:
-            logits = net.forward(self._inputs, reuse=True)
-            values, row_grads = self._targets.rows(logits)
+            logits, values = self._full_pass()
             loss = float(np.add.reduce(values[:n])) / n
             test_loss = float(np.add.reduce(values[n:])) / (len(values) - n)
-            self._backward(row_grads[:n])
             correct = self._correct(logits[:n], self._train_positive)
             if snapshot:  # the state at the start of this epoch, as snapshot()
                 self.history.add_snapshot(self._snapshot(n))
@@ -428,6 +426,14 @@ class Trainer:
             stats["accuracy"] = correct / n if self.dataset.task != "regression" else np.nan
             self.history.record(self.epoch, stats)
         self.epoch += 1
+
+    def _full_pass(self) -> tuple[np.ndarray, np.ndarray]:
+        """A forward pass over the training and test rows (the epochs' own workspace) and the
+        backward pass of the training rows' mean loss: (logits, per-row losses)."""
+        logits = self.network.forward(self._inputs, reuse=True)
+        values, row_grads = self._targets.rows(logits)
+        self._backward(row_grads[: len(self.train.X)])
+        return logits, values
 
     def _backward(self, row_grads: np.ndarray) -> None:
         """Gradients of the mean loss over these rows into ``self._grad``."""
@@ -501,7 +507,7 @@ class Trainer:
         act = self.network.activation
         work = self.network.workspace
         rows = self._rows
-        depth, width = work.H.shape[0], work.H.shape[2] - 1
+        width = work.H.shape[2] - 1
         size = rows * width
         work.squared(rows)
         # column sums of a and a^2 (the column of ones left out: exact even for tiny a)
@@ -544,11 +550,9 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         """Histograms of the current weights, activations and gradients (full training batch),
         on the fixed bins chosen at ``reset``."""
-        n = len(self.train.X)
-        with np.errstate(all="ignore"):  # the epoch's own workspace: training and test rows
-            logits = self.network.forward(self._inputs, reuse=True)
-            self._backward(self._targets.rows(logits)[1][:n])
-            return self._snapshot(n)
+        with np.errstate(all="ignore"):
+            self._full_pass()
+            return self._snapshot(len(self.train.X))
 
     def _snapshot(self, rows: int) -> Snapshot:
         """A Snapshot of the network's weights, the first ``rows`` rows of its last forward
