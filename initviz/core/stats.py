@@ -142,14 +142,6 @@ GRADIENT_BINS = Bins(-12.0, 2.0, 42, log=True)
 """log10 |dL/dW|: a vanishing layer's gradients sit many decades left of the last layer's."""
 
 
-def mean_std(x: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation from one sum and one dot product (fast for small arrays)."""
-    n = x.size
-    mean = float(np.add.reduce(x, axis=None)) / n
-    second = float(np.vdot(x, x)) / n
-    return mean, math.sqrt(max(second - mean * mean, 0.0))
-
-
 def frobenius(x: np.ndarray) -> float:
     """||x||_F = sqrt(sum x^2)."""
     return math.sqrt(float(np.vdot(x, x)))
