@@ -5,17 +5,14 @@ a ``Config`` and calls ``Trainer.step`` in chunks; course notebooks script the s
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from initviz.core import activations, datasets, initializers, losses, optimizers
-from initviz.core._registry import check_finite, lookup
+from initviz.core import activations, datasets, losses, optimizers
+from initviz.core.config import FIELDS, Config
 from initviz.core.network import Network
 from initviz.core.stats import (
     GRADIENT_BINS,
@@ -24,149 +21,8 @@ from initviz.core.stats import (
     symmetric_bins,
 )
 
-MAX_DEPTH = 50
-MAX_WIDTH = 512
-
-
-@dataclass(frozen=True)
-class Config:
-    """Everything that defines a run. Frozen, validated, and round-trips through a URL query.
-
-    >>> Config(initializer="he_normal", activation="relu", depth=12).to_query()
-    'activation=relu&depth=12&initializer=he_normal'
-    """
-
-    dataset: str = "moons"
-    n_samples: int = 300
-    noise: float = 0.2
-    depth: int = 6
-    width: int = 32
-    activation: str = "tanh"
-    initializer: str = "glorot_uniform"
-    scale: float = 1.0
-    bias_initializer: str = "zeros"
-    optimizer: str = "sgd"
-    learning_rate: float = 0.1
-    batch_size: int | None = None
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        # names are stored canonical ('HeNormal' and 'he_normal' are the same Config)
-        canonical = {
-            "dataset": lambda v: lookup({n: n for n in datasets.names()}, "dataset", v),
-            "activation": lambda v: activations.get(v).name,
-            "initializer": lambda v: initializers.get(v).name,
-            "bias_initializer": lambda v: initializers.get(v).name,
-            "optimizer": lambda v: lookup({n: n for n in optimizers.names()}, "optimizer", v),
-        }
-        for name, resolve in canonical.items():
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise ValueError(f"{name} must be a name (str), got {value!r}")
-            try:
-                object.__setattr__(self, name, resolve(value))
-            except ValueError as error:
-                raise ValueError(f"{name}: {error}") from None
-        try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
-            initializers.get(self.bias_initializer)((2,), np.random.default_rng(0))
-        except ValueError as error:
-            raise ValueError(f"bias_initializer: {error}") from None
-        _check_int("n_samples", self.n_samples, 4, 100_000)
-        if self.n_samples < 64:  # a dataset needs 2 samples per class (blobs: 3 classes)
-            try:
-                datasets.make(self.dataset, n_samples=self.n_samples)
-            except ValueError as error:
-                raise ValueError(f"n_samples: {error}") from None
-        _check_int("depth", self.depth, 1, MAX_DEPTH)
-        _check_int("width", self.width, 1, MAX_WIDTH)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        if self.batch_size is not None:
-            _check_int("batch_size", self.batch_size, 1, 100_000)
-        noise = check_finite("noise", self.noise)
-        if noise < 0:
-            raise ValueError(f"noise must be >= 0, got {self.noise!r}")
-        scale = check_finite("scale", self.scale)
-        if scale < 0:
-            raise ValueError(f"scale must be a finite number >= 0, got {self.scale!r}")
-        learning_rate = check_finite("learning_rate", self.learning_rate)
-        if learning_rate <= 0:
-            raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
-        object.__setattr__(self, "noise", noise)
-        object.__setattr__(self, "scale", scale)
-        object.__setattr__(self, "learning_rate", learning_rate)
-
-    def replace(self, **changes: Any) -> Config:
-        """A copy with some fields changed (validated like the original)."""
-        unknown = set(changes) - set(self.field_names())
-        if unknown:
-            raise ValueError(f"unknown Config field(s) {sorted(unknown)}; valid: {', '.join(self.field_names())}")
-        return dataclasses.replace(self, **changes)
-
-    @staticmethod
-    def field_names() -> list[str]:
-        return [f.name for f in dataclasses.fields(Config)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Config:
-        unknown = set(values) - set(cls.field_names())
-        if unknown:
-            raise ValueError(f"unknown Config field(s) {sorted(unknown)}; valid: {', '.join(cls.field_names())}")
-        return cls(**values)
-
-    def to_query(self) -> str:
-        """The fields that differ from the defaults, as a URL query string (sorted keys)."""
-        default = Config()
-        changed = {k: v for k, v in self.to_dict().items() if getattr(default, k) != v}
-        return urlencode({k: "none" if v is None else _format(v) for k, v in sorted(changed.items())})
-
-    @classmethod
-    def from_query(cls, query: str) -> Config:
-        """Parse ``to_query``'s output (a leading '?' is fine). Unknown or malformed keys raise."""
-        text = query[1:] if query.startswith("?") else query
-        try:
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-        except ValueError as error:
-            raise ValueError(f"malformed query {query!r}: {error}") from None
-        types = {f.name: f.type for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in pairs:
-            if key not in types:
-                raise ValueError(f"unknown query key {key!r}; valid: {', '.join(types)}")
-            if key in values:
-                raise ValueError(f"query key {key!r} given more than once")
-            values[key] = _parse(key, value, str(types[key]))
-        return cls(**values)
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be from {lo} to {hi}, got {value!r}")
-
-
-def _format(value: Any) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-_INT = re.compile(r"[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z|[+-]?(inf|nan)\Z",
-                    re.IGNORECASE)
-
-
-def _parse(key: str, text: str, type_name: str) -> Any:
-    if type_name == "str":
-        return text
-    if "None" in type_name and text.lower() == "none":
-        return None
-    if type_name == "float" and _FLOAT.match(text):
-        return float(text)
-    if type_name.startswith("int") and _INT.match(text):
-        return int(text)
-    raise ValueError(f"malformed value for {key!r}: {text!r} (expected {type_name})")
+MAX_DEPTH = int(FIELDS["depth"].high)
+MAX_WIDTH = int(FIELDS["width"].high)
 
 
 PER_EPOCH = ("loss", "test_loss", "accuracy")

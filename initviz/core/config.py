@@ -1,0 +1,426 @@
+"""``Config``: everything that defines a run, declared once as a table of fields.
+
+Each field of the frozen dataclass carries a :class:`FieldSpec` (its kind, range, help, whether
+a share link may hide its control, and how a control shows it). Everything else is generated
+from that table: validation in ``Config.__post_init__``, the link parser (``from_query``), the
+command line's options (``initviz figure --depth N``), the app's controls and the Share tab's
+list of hideable controls. Adding a field means adding one line here.
+
+A setting is also bounded as a whole, not only field by field: :func:`estimate_cost` predicts
+the memory a run needs (training workspace, parameters and optimizer state, statistics and the
+figures) and ``Config`` refuses any setting over :func:`memory_budget` (256 MB per kernel by
+default; a server's operator sets ``INITVIZ_MEMORY_BUDGET_MB``). A short link such as
+``?n_samples=100000&depth=50&width=512`` would otherwise make one student's kernel allocate
+about 70 GB.
+
+    >>> Config(initializer="he_normal", activation="relu", depth=12).to_query()
+    'activation=relu&depth=12&initializer=he_normal'
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlencode
+
+from initviz.core import activations, datasets, initializers, optimizers
+from initviz.core._registry import lookup
+
+__all__ = ["Config", "FieldSpec", "FIELDS", "Cost", "estimate_cost", "memory_budget",
+           "parse_value", "DEFAULT_MEMORY_BUDGET_MB", "MAX_VALUE_LENGTH", "MAX_QUERY_LENGTH"]
+
+DEFAULT_MEMORY_BUDGET_MB = 256
+MEMORY_BUDGET_ENV = "INITVIZ_MEMORY_BUDGET_MB"
+MAX_VALUE_LENGTH = 64  # characters of one value in a link (a name or a number)
+MAX_QUERY_LENGTH = 4096  # characters of a whole link query
+FIGURES_BYTES = 24 * 2**20  # the app's figures and their pixel buffers (measured: ~20 MB)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One Config field: what it holds and how every front end shows it.
+
+    ``kind``: ``"name"`` (one of ``choices()``, stored canonical), ``"int"``, ``"float"`` or
+    ``"batch"`` (an int, or None for full batch). ``low``/``high``: the inclusive range of a
+    number. ``control``: how the app shows it (``"dropdown"``, ``"slider"``, ``"log_slider"``,
+    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box);
+    ``step``: the slider's step. ``hideable``: a share link may hide its control
+    (``?hide=depth``).
+    """
+
+    kind: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    control: str = "slider"
+    step: float | None = None
+    stops: tuple = ()
+    choices: Callable[[], Sequence[tuple[str, str]]] | None = None  # what a control offers:
+    # (label, canonical name); a link may set any name ``resolve`` accepts
+    resolve: Callable[[str], str] | None = None  # any accepted spelling -> canonical name
+    hideable: bool = True
+    name: str = ""
+    default: Any = None
+
+    def check(self, value: Any) -> Any:
+        """``value`` validated and normalised (canonical name, float, -0.0 -> 0.0), or a
+        ValueError that names the field and its valid range or choices."""
+        return _CHECKS[self.kind](self, value)
+
+    def parse(self, text: str) -> Any:
+        """The value written as ``text`` in a link or on the command line (then ``check`` it).
+
+        Linear time and strict: at most ``MAX_VALUE_LENGTH`` ASCII characters; numbers in
+        plain decimal notation (no hex, no underscores, no other digits, no inf or nan)."""
+        if not isinstance(text, str):
+            raise ValueError(f"malformed value for {self.name!r}: expected text, got {text!r}")
+        if len(text) > MAX_VALUE_LENGTH:
+            raise ValueError(f"malformed value for {self.name!r}: too long ({len(text):,} "
+                             f"characters, at most {MAX_VALUE_LENGTH})")
+        return _PARSERS[self.kind](self, text)
+
+    @property
+    def range_text(self) -> str:
+        if self.kind == "name":
+            return "one of " + ", ".join(name for _, name in self.choices())
+        low, high = _show(self.low), _show(self.high)
+        text = f"from {low} to {high}"
+        return text + " or none (full batch)" if self.kind == "batch" else text
+
+    def names(self) -> list[str]:
+        """The canonical names a ``name`` field offers."""
+        return [name for _, name in self.choices()] if self.choices else []
+
+
+def _show(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
+
+
+# -- checks ----------------------------------------------------------------------------------
+def _check_name(spec: FieldSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{spec.name} must be a name (str), got {value!r}")
+    try:
+        name = spec.resolve(value) if spec.resolve else value
+    except ValueError as error:
+        raise ValueError(f"{spec.name}: {error}") from None
+    return name
+
+
+def _check_int(spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) and not _is_np_integer(value):
+        raise ValueError(f"{spec.name} must be an integer {spec.range_text}, got {value!r}")
+    if not spec.low <= value <= spec.high:
+        raise ValueError(f"{spec.name} must be {spec.range_text}, got {value!r}")
+    return int(value)
+
+
+def _is_np_integer(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.integer)
+
+
+def _check_float(spec: FieldSpec, value: Any) -> float:
+    if isinstance(value, bool) or isinstance(value, str):
+        raise ValueError(f"{spec.name} must be a number {spec.range_text}, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{spec.name} must be a number {spec.range_text}, got {value!r}") from None
+    if not (math.isfinite(number) and spec.low <= number <= spec.high):
+        raise ValueError(f"{spec.name} must be {spec.range_text}, got {value!r}")
+    return number + 0.0  # -0.0 + 0.0 is 0.0: one spelling of zero
+
+
+def _check_batch(spec: FieldSpec, value: Any) -> int | None:
+    return None if value is None else _check_int(spec, value)
+
+
+_CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
+    "name": _check_name, "int": _check_int, "float": _check_float, "batch": _check_batch,
+}
+
+# -- parsers (text -> value): anchored, no nested quantifiers, so matching is linear ----------
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,12}")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def _parse_name(spec: FieldSpec, text: str) -> str:
+    return text
+
+
+def _parse_int(spec: FieldSpec, text: str) -> int:
+    if not _INT_TEXT.fullmatch(text):
+        raise ValueError(f"malformed value for {spec.name!r}: {text!r} (expected a whole number)")
+    return int(text)
+
+
+def _parse_float(spec: FieldSpec, text: str) -> float:
+    if not _FLOAT_TEXT.fullmatch(text):
+        raise ValueError(f"malformed value for {spec.name!r}: {text!r} (expected a decimal "
+                         f"number)")
+    return float(text)
+
+
+def _parse_batch(spec: FieldSpec, text: str) -> int | None:
+    if text.lower() in ("none", "full"):
+        return None
+    return _parse_int(spec, text)
+
+
+_PARSERS: dict[str, Callable[[FieldSpec, str], Any]] = {
+    "name": _parse_name, "int": _parse_int, "float": _parse_float, "batch": _parse_batch,
+}
+
+
+# -- choices ---------------------------------------------------------------------------------
+def _plain(names: Callable[[], Sequence[str]]) -> Callable[[], list[tuple[str, str]]]:
+    return lambda: [(name, name) for name in names()]
+
+
+def _initializer_choices() -> list[tuple[str, str]]:
+    """Kernel initializers grouped by library: ('Keras · he_normal', 'he_normal'), ..."""
+    return [(f"{group} · {name}", name)
+            for group, group_names in initializers.groups().items() for name in group_names]
+
+
+def _canonical_initializer(name: str) -> str:
+    return initializers.get(name).name
+
+
+def _canonical_dataset(name: str) -> str:
+    return lookup({n: n for n in datasets.names()}, "dataset", name)
+
+
+def _canonical_optimizer(name: str) -> str:
+    return lookup({n: n for n in optimizers.names()}, "optimizer", name)
+
+
+def _canonical_activation(name: str) -> str:
+    return activations.get(name).name
+
+
+def _field(default: Any, help: str, kind: str, **options: Any) -> Any:
+    return dataclasses.field(default=default,
+                             metadata={"spec": FieldSpec(kind, help, default=default, **options)})
+
+
+def _bias_names() -> list[str]:
+    """The bias initializers the bias dropdown offers (a link may set any other 1-D one)."""
+    return ["zeros", "ones", "constant", "random_normal", "random_uniform"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a run. Frozen, validated, and round-trips through a URL query.
+
+    Each field's range, help and control live in its :class:`FieldSpec` (``FIELDS``). Names are
+    stored canonical: ``Config(initializer="HeNormal") == Config(initializer="he_normal")``.
+    """
+
+    dataset: str = _field("moons", "toy data set", "name", control="dropdown",
+                          choices=_plain(datasets.names), resolve=_canonical_dataset)
+    n_samples: int = _field(300, "samples in the data set (a quarter is held out for testing)",
+                            "int", low=4, high=100_000, control="number")
+    noise: float = _field(0.2, "noise of the data set (its patterns have a scale of about 1)",
+                          "float", low=0.0, high=2.0, step=0.01)
+    depth: int = _field(6, "hidden layers", "int", low=1, high=50, step=1)
+    width: int = _field(32, "units per hidden layer", "int", low=1, high=512, control="stops",
+                        stops=(2, 4, 8, 16, 32, 64, 128, 256, 512))
+    activation: str = _field("tanh", "hidden activation", "name", control="dropdown",
+                             choices=_plain(activations.names), resolve=_canonical_activation)
+    initializer: str = _field("glorot_uniform", "kernel initializer, any Keras or PyTorch name "
+                              "(he_normal, HeNormal, kaiming_normal_, ...)", "name",
+                              control="dropdown", choices=_initializer_choices,
+                              resolve=_canonical_initializer)
+    scale: float = _field(1.0, "multiplies the drawn kernels (1.5 with identity: exploding)",
+                          "float", low=1e-3, high=100.0, control="log_slider", step=0.01)
+    bias_initializer: str = _field("zeros", "bias initializer", "name", control="dropdown",
+                                   choices=_plain(_bias_names),
+                                   resolve=_canonical_initializer)
+    optimizer: str = _field("sgd", "sgd, momentum (0.9) or adam", "name", control="dropdown",
+                            choices=_plain(optimizers.names), resolve=_canonical_optimizer)
+    learning_rate: float = _field(0.1, "optimizer step size", "float", low=1e-5, high=10.0,
+                                  control="log_slider", step=0.1)
+    batch_size: int | None = _field(None, "mini-batch size, or none for full batch", "batch",
+                                    low=1, high=100_000, control="stops",
+                                    stops=(None, 16, 32, 64, 128))
+    seed: int = _field(0, "seeds the data, the split and the weights", "int", low=0,
+                       high=2**32 - 1, control="number")
+
+    def __post_init__(self) -> None:
+        for name, spec in FIELDS.items():
+            object.__setattr__(self, name, spec.check(getattr(self, name)))
+        try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
+            import numpy as np
+
+            initializers.get(self.bias_initializer)((2,), np.random.default_rng(0))
+        except ValueError as error:
+            raise ValueError(f"bias_initializer: {error}") from None
+        if self.n_samples < 64:  # a dataset needs 2 samples per class (blobs: 3 classes)
+            try:
+                datasets.make(self.dataset, n_samples=self.n_samples)
+            except ValueError as error:
+                raise ValueError(f"n_samples: {error}") from None
+        cost, budget = estimate_cost(self), memory_budget()
+        if cost.total > budget:
+            raise ValueError(
+                f"this setting needs about {cost.total / 2**20:,.0f} MB ({cost.describe()}), "
+                f"over the budget of {budget / 2**20:,.0f} MB per kernel "
+                f"({MEMORY_BUDGET_ENV}); lower n_samples, depth or width")
+
+    # -- copies and conversions ---------------------------------------------------------------
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated like the original)."""
+        _refuse_unknown(changes)
+        return dataclasses.replace(self, **changes)
+
+    @staticmethod
+    def field_names() -> list[str]:
+        return list(FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        _refuse_unknown(values)
+        return cls(**values)
+
+    def to_query(self) -> str:
+        """The fields that differ from the defaults, as a URL query string (sorted keys)."""
+        return changes_query(Config(), self)
+
+    @classmethod
+    def from_query(cls, query: str) -> Config:
+        """Parse ``to_query``'s output (a leading '?' is fine). Strict: unknown, repeated or
+        malformed keys raise ValueError (the app's link reader is lenient instead:
+        ``initviz.app.share.read_link``)."""
+        values: dict[str, Any] = {}
+        for key, text in query_pairs(query):
+            if key not in FIELDS:
+                raise ValueError(f"unknown query key {key!r}; valid: {', '.join(FIELDS)}")
+            if key in values:
+                raise ValueError(f"query key {key!r} given more than once")
+            values[key] = parse_value(key, text)
+        return cls(**values)
+
+
+FIELDS: dict[str, FieldSpec] = {
+    f.name: dataclasses.replace(f.metadata["spec"], name=f.name)
+    for f in dataclasses.fields(Config)
+}
+"""Config field name -> its FieldSpec, in declaration order: the one table every front end reads."""
+
+
+def _refuse_unknown(values: dict[str, Any]) -> None:
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown Config field(s) {sorted(unknown)}; valid: {', '.join(FIELDS)}")
+
+
+def parse_value(key: str, text: str) -> Any:
+    """Field ``key``'s value written as ``text`` (a link or a command line), validated."""
+    spec = FIELDS[key]
+    return spec.check(spec.parse(text))
+
+
+def format_value(value: Any) -> str:
+    """How a field's value is written in a link (``repr`` of floats reads back exactly)."""
+    if value is None:
+        return "none"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def changes_query(base: Config, config: Config) -> str:
+    """``config``'s fields that differ from ``base``, as a query string (sorted keys)."""
+    changed = {k: v for k, v in config.to_dict().items() if getattr(base, k) != v}
+    return urlencode({k: format_value(v) for k, v in sorted(changed.items())})
+
+
+def query_pairs(query: str, strict: bool = True) -> list[tuple[str, str]]:
+    """``(key, value)`` pairs of a query string (a leading '?' is fine), at most
+    ``MAX_QUERY_LENGTH`` characters; blank values are kept. ``strict``: a part without '='
+    (``?depth``) or an empty part (``&&``) is a ValueError instead of being passed over."""
+    if not isinstance(query, str):
+        raise ValueError(f"a query must be text, got {type(query).__name__}")
+    text = query[1:] if query.startswith("?") else query
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ValueError(f"query too long ({len(text):,} characters, at most {MAX_QUERY_LENGTH:,})")
+    try:
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=strict and bool(text))
+    except ValueError as error:
+        raise ValueError(f"malformed query {query[:80]!r}: {error}") from None
+
+
+# -- the cost budget -------------------------------------------------------------------------
+class Cost(NamedTuple):
+    """Estimated bytes of a run, by part (see :func:`estimate_cost`)."""
+
+    workspace: int    # forward/backward arrays of every hidden layer, for all rows
+    parameters: int   # weights, gradient, update, optimizer state and their statistics
+    statistics: int   # the History's records and histogram snapshots
+    figures: int      # the app's figures
+
+    @property
+    def total(self) -> int:
+        return self.workspace + self.parameters + self.statistics + self.figures
+
+    def describe(self) -> str:
+        parts = [(self.workspace, "training workspace"), (self.parameters, "parameters and "
+                  "optimizer state"), (self.statistics, "statistics"), (self.figures, "figures")]
+        return ", ".join(f"{size / 2**20:,.0f} MB {what}" for size, what in parts)
+
+
+_OPTIMIZER_COPIES = {"sgd": 4, "momentum": 5, "adam": 8}
+"""float32 copies of the parameters a step holds (parameters, gradient, update, transposes,
+moments' squares; momentum adds a velocity, Adam two moments and its temporaries)."""
+
+
+def estimate_cost(config: Config) -> Cost:
+    """Bytes a run of ``config`` needs, an upper estimate of what the Trainer allocates.
+
+    Workspace: every hidden layer keeps five float32 ``(rows, width + 1)`` arrays (its input
+    with a column of ones, its square, pre-activations, derivatives and deltas) plus a boolean
+    mask, for all rows of the data set at once (training and test rows share one forward pass),
+    and again for a mini-batch. Parameters: ``_OPTIMIZER_COPIES`` float32 copies, plus float64
+    per-kernel sums for networks up to 2**20 parameters. Statistics: the History's 2,048 rows
+    of per-layer records and 128 snapshots of 4 histograms per layer. Checked against
+    tracemalloc's peak over a Trainer's reset, a few epochs, a snapshot and a prediction in
+    tests/test_config.py.
+    """
+    depth, width = config.depth, config.width
+    sizes = [2] + [width] * depth + [10]  # at most 10 outputs; inputs: 2-D toy data
+    params = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    rows = config.n_samples
+    if config.batch_size is not None and config.batch_size < rows:
+        rows += config.batch_size
+    per_row = depth * (width + 1) * (5 * 4 + 1) + 64  # + inputs, targets, losses per row
+    workspace = rows * per_row
+    parameters = params * 4 * _OPTIMIZER_COPIES[config.optimizer]
+    if params <= 2**20:
+        parameters += params * 8 * 3 * 2  # float64 sums and squares of 3 rows (trainer moments)
+    statistics = 2048 * (depth + 1) * 8 * 8 + 128 * 4 * (depth + 1) * 64 * 8
+    return Cost(int(1.05 * workspace), int(1.05 * parameters), statistics, FIGURES_BYTES)
+
+
+def memory_budget() -> int:
+    """The per-kernel memory budget in bytes: ``INITVIZ_MEMORY_BUDGET_MB`` (a server operator's
+    setting), else ``DEFAULT_MEMORY_BUDGET_MB``."""
+    text = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+    if not text:
+        return DEFAULT_MEMORY_BUDGET_MB * 2**20
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise ValueError(f"{MEMORY_BUDGET_ENV} must be a number of megabytes, got {text!r}") from None
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise ValueError(f"{MEMORY_BUDGET_ENV} must be a positive number of megabytes, got {text!r}")
+    return int(megabytes * 2**20)
