@@ -454,7 +454,7 @@ class _Workspace:
             # [a, 1] and its square side by side: their column sums are one product
             self.activation_and_square_stack = np.empty((2, depth, n, width + 1), dtype=dtype)
             self.activation_stack, self.square_stack = self.activation_and_square_stack
-            self.activation_stack[...] = 1  # the other stacks: backward pass only
+            self.activation_stack[...] = 1  # squares, derivatives, deltas: backward only
             self.preactivation_stack = np.full((depth, n, width + 1), one_at, dtype=dtype)
             self.derivative_stack = np.zeros(self.activation_stack.shape, dtype=dtype)
             self.inputs = [x, *self.activation_stack]
