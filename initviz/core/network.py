@@ -1,8 +1,12 @@
 """A small dense network in NumPy: forward and exact backward passes.
 
 Kernels use the Keras layout ``(fan_in, fan_out)``, so a layer computes ``z = h @ W + b`` and
-``a = f(z)``. The output layer is linear; the loss turns its logits into probabilities. Each
-backward rule sits next to the forward quantity it differentiates (cs231n style).
+``a = f(z)``. The output layer is linear; the loss turns its logits into probabilities.
+
+To read what it computes, start with :mod:`initviz.core.reference`: the same network in plain
+NumPy, each layer's forward and backward side by side (cs231n style), with the backward rules
+as formulas. This module is an optimised version of exactly that, and tests/test_reference.py
+checks that both give the same logits, activations and gradients.
 
 Speed (the widget trains this live, and a 225 x 32 product costs about as much as one more
 NumPy call): every parameter is a view into one flat buffer ``[W0, b0, W1, b1, ...]``
@@ -240,14 +244,14 @@ class Network:
     @property
     def stacked_preactivations(self) -> np.ndarray | None:
         """All hidden z as one (depth, n, width) array when the hidden widths are equal."""
-        last = self._last
-        return None if last is None or last.Z is None else last.Z[:, :, :-1]
+        stack = None if self._last is None else self._last.preactivation_stack
+        return None if stack is None else stack[:, :, :-1]
 
     @property
     def stacked_activations(self) -> np.ndarray | None:
         """All hidden a as one (depth, n, width) view when the hidden widths are equal."""
-        last = self._last
-        return None if last is None or last.H is None else last.H[:, :, :-1]
+        stack = None if self._last is None else self._last.activation_stack
+        return None if stack is None else stack[:, :, :-1]
 
     @property
     def workspace(self) -> _Workspace | None:
@@ -368,7 +372,7 @@ class Network:
             transposes = [W.T for W in self.weights]
         derivatives = self._derivatives(work, rows)
         buffers, inputs = work.deltas(rows), work.transposed_inputs(rows)
-        batched = hidden_grads is not None and work.Delta is not None
+        batched = hidden_grads is not None and work.delta_stack is not None
         for layer in range(len(transposes) - 1, -1, -1):
             # [dW; db] = [h, 1]^T delta: the bias gradient is the sum of delta over the batch
             if not (batched and 0 < layer < len(transposes) - 1):
@@ -381,8 +385,8 @@ class Network:
                     np.multiply(buffer, derivatives[layer - 1], out=buffer)
                 delta = previous
         if batched:  # the hidden-to-hidden [dW; db], all in one batched product
-            np.matmul(work.H[:-1, :rows].transpose(0, 2, 1), work.Delta[1:, :rows, :-1],
-                      out=hidden_grads)
+            np.matmul(work.activation_stack[:-1, :rows].transpose(0, 2, 1),
+                      work.delta_stack[1:, :rows, :-1], out=hidden_grads)
         return list(pairs)
 
     def _derivatives(self, work: _Workspace, rows: int) -> list[np.ndarray] | None:
@@ -393,9 +397,12 @@ class Network:
             return None
         out = work.derivative_buffers(rows)
         if in_place is not None:
-            if work.H is not None:  # one call for every layer
-                a = work.squared(rows) if in_place.from_square else work.H[:, :rows]
-                in_place.derivative(a, work.D[:, :rows])
+            if work.activation_stack is not None:  # one call for every layer
+                if in_place.from_square:
+                    a = work.squared(rows)
+                else:
+                    a = work.activation_stack[:, :rows]
+                in_place.derivative(a, work.derivative_stack[:, :rows])
             else:
                 for h, d in zip(work.inputs[1:], out):
                     a = np.square(h[:rows]) if in_place.from_square else h[:rows]
@@ -418,32 +425,44 @@ class _Workspace:
 
     ``inputs[l]`` is layer l's input with a column of ones, ``[h_{l-1}, 1]`` (n, fan_in + 1);
     ``activations[l]`` is the view ``inputs[l + 1][:, :-1]``. ``augmented_preactivations[l]``
-    is ``[z_l, one_at]`` and ``preactivations[l]`` its view ``z_l``. With equal hidden widths,
-    ``H`` (depth, n, width + 1) holds every hidden ``[a, 1]``, ``Z`` every ``[z, one_at]`` and
-    ``D`` the derivatives (same shape); otherwise they are None and the lists hold separate
-    arrays.
+    is ``[z_l, one_at]`` and ``preactivations[l]`` its view ``z_l``.
+
+    With equal hidden widths every hidden layer is a slice of one stack, shape
+    (depth, n, width + 1), so one call covers all layers:
+
+    - ``activation_stack``: every hidden ``[a, 1]`` (``inputs[1:]`` are its slices);
+    - ``square_stack``: ``[a, 1]^2``, filled by :meth:`squared` (tanh's derivative and the
+      trainer's statistics);
+    - ``activation_and_square_stack``: the two above as one (2, depth, n, width + 1) array, so
+      the column sums of a and a^2 are one product;
+    - ``preactivation_stack``: every ``[z, one_at]`` (``augmented_preactivations``);
+    - ``derivative_stack``: f'(z) of every layer (last column unused);
+    - ``delta_stack``: dL/dz of every layer (last column stays 0).
+
+    With unequal widths these are None and the lists hold separate arrays.
     """
 
     def __init__(self, sizes: Sequence[int], n: int, dtype: np.dtype, one_at: float) -> None:
         self.n, self.dtype = n, dtype
         self.source: np.ndarray | None = None  # the X last copied into inputs[0]
-        self.squared_rows: int | None = None  # rows of H squared into S since the last forward
+        self.squared_rows: int | None = None  # rows squared into square_stack
         hidden = list(sizes[1:-1])
         stacked = bool(hidden) and len(set(hidden)) == 1
         x = np.ones((n, sizes[0] + 1), dtype=dtype)
         if stacked:
             depth, width = len(hidden), hidden[0]
             # [a, 1] and its square side by side: their column sums are one product
-            self.HS = np.empty((2, depth, n, width + 1), dtype=dtype)
-            self.H, self.S = self.HS
-            self.H[...] = 1  # S, D and Delta are only touched by a backward pass
-            self.Z = np.full((depth, n, width + 1), one_at, dtype=dtype)
-            self.D = np.zeros(self.H.shape, dtype=dtype)
-            self.inputs = [x, *self.H]
-            self.augmented_preactivations = list(self.Z)
-            derivatives = list(self.D)
+            self.activation_and_square_stack = np.empty((2, depth, n, width + 1), dtype=dtype)
+            self.activation_stack, self.square_stack = self.activation_and_square_stack
+            self.activation_stack[...] = 1  # squares, derivatives, deltas: backward only
+            self.preactivation_stack = np.full((depth, n, width + 1), one_at, dtype=dtype)
+            self.derivative_stack = np.zeros(self.activation_stack.shape, dtype=dtype)
+            self.inputs = [x, *self.activation_stack]
+            self.augmented_preactivations = list(self.preactivation_stack)
+            derivatives = list(self.derivative_stack)
         else:
-            self.HS = self.H = self.Z = self.D = self.S = None
+            self.activation_and_square_stack = self.activation_stack = self.square_stack = None
+            self.preactivation_stack = self.derivative_stack = None
             self.inputs = [x, *(np.ones((n, w + 1), dtype=dtype) for w in hidden)]
             self.augmented_preactivations = [np.full((n, w + 1), one_at, dtype=dtype)
                                              for w in hidden]
@@ -452,10 +471,10 @@ class _Workspace:
         self.activations = [h[:, :-1] for h in self.inputs[1:]]
         self._derivatives = derivatives
         if stacked:  # dL/dz per hidden layer; the last column stays 0
-            self.Delta = np.zeros(self.H.shape, dtype=dtype)
-            self._deltas = list(self.Delta)
+            self.delta_stack = np.zeros(self.activation_stack.shape, dtype=dtype)
+            self._deltas = list(self.delta_stack)
         else:
-            self.Delta = None
+            self.delta_stack = None
             self._deltas = [np.zeros((n, w + 1), dtype=dtype) for w in hidden]
         self._rows: dict[int, tuple[list, list, list]] = {}
         self._blocks: dict[tuple[int, bool], np.ndarray] = {}
@@ -486,9 +505,9 @@ class _Workspace:
         forward pass (the tanh derivative and the activation statistics both use it). Needs
         equal hidden widths."""
         if self.squared_rows != rows:
-            np.square(self.H[:, :rows], out=self.S[:, :rows])
+            np.square(self.activation_stack[:, :rows], out=self.square_stack[:, :rows])
             self.squared_rows = rows
-        return self.S[:, :rows]
+        return self.square_stack[:, :rows]
 
     def blocks(self, rows: int, squared: bool = False) -> np.ndarray:
         """The stacked ``[a, 1]`` (or with ``squared``, ``[a, 1]^2`` as last computed by
@@ -497,7 +516,7 @@ class _Workspace:
         layers. Needs equal hidden widths."""
         key = (rows, squared)
         if key not in self._blocks:
-            stack = (self.S if squared else self.H)[:, :rows]
+            stack = (self.square_stack if squared else self.activation_stack)[:, :rows]
             self._blocks[key] = np.lib.stride_tricks.as_strided(
                 stack, (stack.shape[0], rows * stack.shape[2]), (stack.strides[0], stack.strides[2]),
                 writeable=False)

@@ -363,17 +363,18 @@ class Trainer:
         act = self.network.activation
         work = self.network.workspace
         rows = self._rows
-        width = work.H.shape[2] - 1
+        width = work.activation_stack.shape[2] - 1
         size = rows * width
         work.squared(rows)
         # column sums of a and a^2 (the column of ones left out: exact even for tiny a)
-        columns = np.matmul(self._ones(rows), work.HS[:, :, :rows])[:, :, 0, :-1]
+        both = work.activation_and_square_stack[:, :, :rows]  # a and a^2: (2, depth, rows, w + 1)
+        columns = np.matmul(self._ones(rows), both)[:, :, 0, :-1]
         mean, second = np.add.reduce(columns, axis=2, dtype=np.float64) / size
         var = second - mean * mean
         accurate = var > 1e-3 * second
         if not accurate.all():  # cancellation (a near-constant layer): redo exactly
             for layer in np.flatnonzero(~accurate):
-                a = work.H[layer, :rows, :-1].astype(np.float64)
+                a = work.activation_stack[layer, :rows, :-1].astype(np.float64)
                 mean[layer], var[layer] = a.mean(), a.var()
         dead = saturation = self._no_value
         if act.inactive is not None:  # relu: a unit is dead when it is 0 on every row
@@ -417,8 +418,9 @@ class Trainer:
         work = net.workspace
         counts = {
             "weights": bins["weights"].counts(net.weights),
-            "preactivations": bins["preactivations"].counts_stacked(work.Z[:, :rows, :-1]),
-            "activations": bins["activations"].counts_stacked(work.H[:, :rows, :-1]),
+            "preactivations": bins["preactivations"].counts_stacked(
+                work.preactivation_stack[:, :rows, :-1]),
+            "activations": bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1]),
             "gradients": bins["gradients"].counts([dW for dW, _ in self._grads]),
         }
         return Snapshot(self.epoch, counts, dict(bins))
