@@ -263,46 +263,16 @@ DEFAULT_EPOCHS = 200
 MAX_EPOCHS = 1_000_000
 
 
-class ConfigOption(NamedTuple):
-    """A ``Config`` field as a ``figure`` option (the table keeps this module free of NumPy;
-    tests/test_cli.py checks it against ``Config``'s fields and defaults)."""
-
-    field: str
-    kind: str  # "name", "int", "float" or "batch" (an int or 'none')
-    default: object
-    help: str
-
-
-CONFIG_OPTIONS: tuple[ConfigOption, ...] = (
-    ConfigOption("initializer", "name", "glorot_uniform",
-                 "kernel initializer, any Keras or PyTorch name (he_normal, HeNormal, "
-                 "kaiming_normal_, ...)"),
-    ConfigOption("scale", "float", 1.0, "multiplies the drawn kernels (1.5 with identity: exploding)"),
-    ConfigOption("activation", "name", "tanh", "hidden activation (relu, tanh, sigmoid, linear, ...)"),
-    ConfigOption("depth", "int", 6, "hidden layers (1-50)"),
-    ConfigOption("width", "int", 32, "units per hidden layer (1-512)"),
-    ConfigOption("dataset", "name", "moons", "toy data set (moons, circles, spirals, xor, blobs, sine)"),
-    ConfigOption("n_samples", "int", 300, "samples in the data set"),
-    ConfigOption("noise", "float", 0.2, "noise of the data set"),
-    ConfigOption("bias_initializer", "name", "zeros", "bias initializer"),
-    ConfigOption("optimizer", "name", "sgd", "sgd, momentum or adam"),
-    ConfigOption("learning_rate", "float", 0.1, "optimizer step size"),
-    ConfigOption("batch_size", "batch", None, "mini-batch size, or 'none' for full batch"),
-    ConfigOption("seed", "int", 0, "seeds the data, the split and the weights"),
-)
-
-
-def _number(kind: str) -> Callable[[str], object]:
+def _field_value(spec) -> Callable[[str], object]:
+    """argparse type for a Config field: the same parser a share link uses (the value's range
+    is checked by Config, whose one-line message ``figure_config`` reports)."""
     def parse(text: str) -> object:
-        if kind == "batch" and text.strip().lower() == "none":
-            return None
         try:
-            return float(text) if kind == "float" else int(text)
-        except ValueError:
-            expected = "a number" if kind == "float" else "an integer"
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+            return spec.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
-    parse.__name__ = kind  # argparse names the type in its messages
+    parse.__name__ = spec.kind  # argparse names the type in its messages
     return parse
 
 
@@ -339,22 +309,26 @@ def _configure_figure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", metavar="NAME",
                    help="start from a lesson preset (he_relu, zeros, identity_exploding, ...; "
                         "see initviz.core.presets)")
-    group = p.add_argument_group("network and training (initviz.core.training.Config)")
-    for option in CONFIG_OPTIONS:
-        flag = "--" + option.field.replace("_", "-")
-        shown = "none" if option.default is None else option.default
-        kwargs = {} if option.kind == "name" else {"type": _number(option.kind)}
-        metavar = {"name": "NAME", "int": "N", "float": "X", "batch": "N"}[option.kind]
-        group.add_argument(flag, dest=option.field, default=argparse.SUPPRESS, metavar=metavar,
-                           help=f"{option.help} (default: {shown})", **kwargs)
+    from initviz.core.config import FIELDS, format_value  # the table of Config fields
+
+    group = p.add_argument_group("network and training (initviz.core.config.Config)")
+    for name, spec in FIELDS.items():
+        flag = "--" + name.replace("_", "-")
+        kwargs = {} if spec.kind == "name" else {"type": _field_value(spec)}
+        metavar = {"name": "NAME", "int": "N", "float": "X", "batch": "N"}[spec.kind]
+        short = spec.kind != "name" or len(spec.names()) <= 12  # not the 27 initializers
+        limits = f"; {spec.range_text}" if short else ""
+        group.add_argument(flag, dest=name, default=argparse.SUPPRESS, metavar=metavar,
+                           help=f"{spec.help} (default: {format_value(spec.default)}{limits})",
+                           **kwargs)
 
 
 def figure_config(args: argparse.Namespace):
     """The Config the options ask for: the preset (or ``Config()``) with the given fields."""
     from initviz.core import presets
-    from initviz.core.training import Config
+    from initviz.core.config import FIELDS, Config
 
-    changes = {o.field: getattr(args, o.field) for o in CONFIG_OPTIONS if hasattr(args, o.field)}
+    changes = {name: getattr(args, name) for name in FIELDS if hasattr(args, name)}
     try:
         base = presets.config(args.preset) if args.preset else Config()
         return base.replace(**changes)

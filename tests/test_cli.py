@@ -86,8 +86,8 @@ def test_binder_link_voila_and_ref():
     (("app", "--port", "http"), "not a port number"),
     (("app", "--ip", "not an ip!"), "--ip"),
     (("app", "--bogus"), "unrecognized arguments"),
-    (("figure", "--depth", "x"), "expected an integer"),
-    (("figure", "--scale", "big"), "expected a number"),
+    (("figure", "--depth", "x"), "expected a whole number"),
+    (("figure", "--scale", "big"), "expected a decimal number"),
     (("figure", "--epochs", "-1"), "epochs must be from 0"),
     (("figure", "--dpi", "5"), "dpi must be from 20 to 600"),
     (("figure", "--bogus"), "unrecognized arguments"),
@@ -226,13 +226,19 @@ def test_figure_bad_values_exit_2_with_one_line(tmp_path, args, message):
 
 
 def test_figure_options_are_the_config_fields_with_their_defaults():
-    from initviz.core.training import Config
+    from initviz.core.config import FIELDS, Config, format_value
 
-    fields = [o.field for o in cli.CONFIG_OPTIONS]
-    assert sorted(fields) == sorted(Config.field_names())  # every field, once
-    default = Config()
-    for option in cli.CONFIG_OPTIONS:
-        assert getattr(default, option.field) == option.default, option.field
+    parser = cli.build_parser()
+    figure = next(a for a in parser._subparsers._group_actions[0].choices.values()
+                  if a.prog.endswith("figure"))
+    options = {a.dest: a for a in figure._actions if a.dest in FIELDS}
+    assert sorted(options) == sorted(Config.field_names())  # every field, once
+    for name, action in options.items():
+        assert action.option_strings == ["--" + name.replace("_", "-")]
+        assert f"(default: {format_value(getattr(Config(), name))}" in action.help, name
+    # the CLI refuses what Config refuses, with Config's message
+    args = parser.parse_args(["figure", "--depth", "12", "--noise", "0.5"])
+    assert cli.figure_config(args) == Config(depth=12, noise=0.5)
 
 
 def test_figure_options_change_the_preset():

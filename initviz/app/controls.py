@@ -1,4 +1,10 @@
-"""The Explorer's controls: one widget per Config field, and the conversion between them.
+"""The Explorer's controls: one widget per Config field, generated from the field table.
+
+Each field's :class:`~initviz.core.config.FieldSpec` says how it is shown (``control``: a
+dropdown, a slider, a log slider, a slider over stops, a number box), its range and its label;
+``CONTROL_FACTORIES`` turns that into a widget. A control's range is the field's own range, so
+every value a share link may set is a value the control can hold: what the link says is what
+runs, and moving one control never rewrites another.
 
 The Controls know nothing about training: ``config`` reads the widgets into a validated
 ``Config``, ``show(config)`` writes one back (e.g. from a preset or a share link).
@@ -6,20 +12,19 @@ The Controls know nothing about training: ``config`` reads the widgets into a va
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import ipywidgets as W
 
-from initviz.core import activations, datasets, initializers, optimizers
-from initviz.core.training import Config
+from initviz.core import initializers
+from initviz.core.config import FIELDS, Config, FieldSpec
 
-WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
 FULL_BATCH = 0  # the batch-size dropdown's value for Config.batch_size=None: a Dropdown whose
 # value is None shows no selection (a blank box), so None cannot be an option's value
-BATCH_SIZES = (("full batch", FULL_BATCH), ("16", 16), ("32", 32), ("64", 64), ("128", 128))
-BIAS_INITIALIZERS = ("zeros", "ones", "constant", "random_normal", "random_uniform")
-MAX_DEPTH_SLIDER = 30
 
+GROUPS = ("Initializer", "Network", "Data", "Training")  # the panel's headings, in order
 _STYLE = {"description_width": "92px"}
 CONTROL_WIDTH = "300px"
 
@@ -29,10 +34,79 @@ def _layout() -> W.Layout:
     return W.Layout(width=CONTROL_WIDTH)
 
 
+def _stop_label(value: Any) -> str:
+    return "full batch" if value is None else str(value)
+
+
+def _dropdown(spec: FieldSpec, **kw: Any) -> W.Widget:
+    if spec.kind == "batch":
+        options = [(_stop_label(v), FULL_BATCH if v is None else v) for v in spec.stops]
+    else:
+        options = list(spec.choices())
+    return W.Dropdown(options=options, **kw)
+
+
+def _slider(spec: FieldSpec, **kw: Any) -> W.Widget:
+    cls = W.IntSlider if spec.kind == "int" else W.FloatSlider
+    extra = {"readout_format": spec.readout} if spec.readout else {}
+    return cls(min=spec.low, max=spec.high, step=spec.step or 1, continuous_update=False,
+               **extra, **kw)
+
+
+def _log_slider(spec: FieldSpec, **kw: Any) -> W.Widget:
+    extra = {"readout_format": spec.readout} if spec.readout else {}
+    return W.FloatLogSlider(base=10, min=math.log10(spec.low), max=math.log10(spec.high),
+                            step=spec.step or 0.1, continuous_update=False, **extra, **kw)
+
+
+def _stops(spec: FieldSpec, **kw: Any) -> W.Widget:
+    return W.SelectionSlider(options=spec.stops, continuous_update=False, **kw)
+
+
+def _number(spec: FieldSpec, **kw: Any) -> W.Widget:
+    return W.BoundedIntText(min=int(spec.low), max=int(spec.high), **kw)
+
+
+CONTROL_FACTORIES: dict[str, Callable[..., W.Widget]] = {
+    "dropdown": _dropdown, "slider": _slider, "log_slider": _log_slider, "stops": _stops,
+    "number": _number,
+}
+"""FieldSpec.control -> a function building that kind of widget for the field."""
+
+
+def make_control(name: str, description: str | None = None, **kw: Any) -> W.Widget:
+    """The control of Config field ``name`` (e.g. the Compare tab's "B scale" is
+    ``make_control("scale", description="B scale")``), with the field's range and label."""
+    spec = FIELDS[name]
+    kw.setdefault("style", _STYLE)
+    kw.setdefault("layout", _layout())
+    widget = CONTROL_FACTORIES[spec.control](spec, description=description or spec.label, **kw)
+    widget.value = to_widget(spec, spec.default, widget)
+    return widget
+
+
+def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
+    """``value`` as the widget holds it; a value the widget does not offer yet (a link's width
+    of 48, a bias initializer outside the short list) is added to its options first."""
+    if spec.kind == "batch":
+        value = FULL_BATCH if value is None else value
+    if isinstance(widget, W.SelectionSlider):
+        if value not in widget.options:
+            widget.options = tuple(sorted({*widget.options, value}))
+    elif isinstance(widget, W.Dropdown):
+        pairs = [o if isinstance(o, tuple) else (o, o) for o in widget.options]
+        if value not in [v for _, v in pairs]:
+            widget.options = (*pairs, (_stop_label(value) if spec.kind == "batch" else value, value))
+    return value
+
+
+def from_widget(spec: FieldSpec, value: Any) -> Any:
+    return None if spec.kind == "batch" and value == FULL_BATCH else value
+
+
 def initializer_options() -> list[tuple[str, str]]:
     """Dropdown options grouped by library: ('Keras · he_normal', 'he_normal'), ..."""
-    return [(f"{group} · {name}", name)
-            for group, group_names in initializers.groups().items() for name in group_names]
+    return list(FIELDS["initializer"].choices())
 
 
 def initializer_help(name: str) -> str:
@@ -43,104 +117,89 @@ def initializer_help(name: str) -> str:
 
 
 class Controls:
-    """Widgets for every Config field; ``on_change(callback)`` fires with the new Config."""
+    """Widgets for every Config field; ``on_change(callback)`` fires with the new Config.
+
+    ``controls.depth`` (any field name) is that field's widget. A change that Config refuses
+    (e.g. a setting over the memory budget) is reported to ``on_error`` callbacks with the
+    message, and the controls go back to the last accepted setting.
+    """
 
     def __init__(self, config: Config) -> None:
-        kw = {"style": _STYLE, "continuous_update": False}
-        self.initializer = W.Dropdown(options=initializer_options(), description="initializer",
-                                      style=_STYLE, layout=_layout())
-        self.formula = W.HTML(layout=W.Layout(width="300px"))
-        self.scale = W.FloatLogSlider(base=10, min=-3, max=2, step=0.01, description="scale",
-                                      readout_format=".3g", layout=_layout(), **kw)
-        self.activation = W.Dropdown(options=activations.names(), description="activation",
-                                     style=_STYLE, layout=_layout())
-        self.depth = W.IntSlider(min=1, max=MAX_DEPTH_SLIDER, description="depth", layout=_layout(), **kw)
-        self.width = W.SelectionSlider(options=WIDTHS, description="width", layout=_layout(), **kw)
-        self.bias_initializer = W.Dropdown(options=BIAS_INITIALIZERS, description="bias init",
-                                           style=_STYLE, layout=_layout())
-        self.dataset = W.Dropdown(options=datasets.names(), description="dataset",
-                                  style=_STYLE, layout=_layout())
-        self.noise = W.FloatSlider(min=0.0, max=0.5, step=0.05, description="noise", layout=_layout(), **kw)
-        self.optimizer = W.Dropdown(options=optimizers.names(), description="optimizer",
-                                    style=_STYLE, layout=_layout())
-        self.learning_rate = W.FloatLogSlider(base=10, min=-4, max=0, step=0.1,
-                                              description="learning rate", readout_format=".2g",
-                                              layout=_layout(), **kw)
-        self.batch_size = W.Dropdown(options=BATCH_SIZES, description="batch size",
-                                     style=_STYLE, layout=_layout())
-        self.seed = W.BoundedIntText(min=0, max=2**31 - 1, description="seed", style=_STYLE,
-                                     layout=_layout())
-        for name, widget in self.fields().items():
+        self._widgets: dict[str, W.Widget] = {name: make_control(name) for name in FIELDS}
+        self.formula = W.HTML(layout=W.Layout(width=CONTROL_WIDTH))
+        for name, widget in self._widgets.items():
             widget.add_class(f"initviz-{name.replace('_', '-')}")
         self._callbacks: list[Callable[[Config], None]] = []
+        self._error_callbacks: list[Callable[[str], None]] = []
         self._holding = False
-        self._n_samples = config.n_samples
+        self._shown = config
         self.show(config)
-        for widget in self.fields().values():
+        for widget in self._widgets.values():
             widget.observe(self._changed, names="value")
+
+    def __getattr__(self, name: str) -> W.Widget:
+        widgets = self.__dict__.get("_widgets", {})
+        if name in widgets:
+            return widgets[name]
+        raise AttributeError(f"Controls has no control {name!r}; fields: {', '.join(FIELDS)}")
 
     def fields(self) -> dict[str, W.Widget]:
         """Config field name -> its widget."""
-        return {name: getattr(self, name) for name in (
-            "initializer", "scale", "activation", "depth", "width", "bias_initializer", "dataset",
-            "noise", "optimizer", "learning_rate", "batch_size", "seed")}
+        return dict(self._widgets)
 
     @property
     def config(self) -> Config:
-        values = {name: widget.value for name, widget in self.fields().items()}
-        values["batch_size"] = values["batch_size"] or None
-        return Config(n_samples=self._n_samples, **values)
+        """The setting the widgets show (ValueError if Config refuses it)."""
+        return Config(**{name: from_widget(FIELDS[name], widget.value)
+                         for name, widget in self._widgets.items()})
 
     def show(self, config: Config) -> None:
         """Put ``config`` into the widgets without firing the change callbacks."""
         self._holding = True
         try:
-            for name, widget in self.fields().items():
-                value = getattr(config, name)
-                if name == "width" and value not in WIDTHS:
-                    widget.options = tuple(sorted({*WIDTHS, value}))
-                if name == "depth":
-                    widget.max = max(MAX_DEPTH_SLIDER, value)
-                if name == "bias_initializer" and value not in widget.options:
-                    widget.options = (*widget.options, value)
-                if name == "batch_size":
-                    value = value or FULL_BATCH
-                    if value not in dict(widget.options).values():
-                        widget.options = (*widget.options, (str(value), value))
-                widget.value = value
-            self._n_samples = config.n_samples
+            for name, widget in self._widgets.items():
+                widget.value = to_widget(FIELDS[name], getattr(config, name), widget)
+            self._shown = config
             self.formula.value = initializer_help(config.initializer)
         finally:
             self._holding = False
 
     def hide(self, names: Sequence[str]) -> None:
         """Hide these controls (teacher mode: fix what the lesson is not about)."""
-        fields = self.fields()
         for name in names:
-            fields[name].layout.display = "none"
+            self._widgets[name].layout.display = "none"
         if "initializer" in names:
             self.formula.layout.display = "none"
 
     def on_change(self, callback: Callable[[Config], None]) -> None:
         self._callbacks.append(callback)
 
+    def on_error(self, callback: Callable[[str], None]) -> None:
+        """``callback(message)`` when a control change makes a setting Config refuses."""
+        self._error_callbacks.append(callback)
+
     def _changed(self, change) -> None:
-        if change["owner"] is self.initializer:
-            self.formula.value = initializer_help(self.initializer.value)
+        if change["owner"] is self._widgets["initializer"]:
+            self.formula.value = initializer_help(self._widgets["initializer"].value)
         if self._holding:
             return
-        config = self.config
+        try:
+            config = self.config
+        except ValueError as error:
+            self.show(self._shown)  # back to the last setting that was accepted
+            for report in self._error_callbacks:
+                report(f"That setting was not applied: {error}")
+            return
+        self._shown = config
         for callback in self._callbacks:
             callback(config)
 
     def panel(self) -> W.Widget:
-        """The controls laid out in labelled groups."""
-        def group(title: str, *children: W.Widget) -> W.VBox:
-            return W.VBox([W.HTML(f"<b>{title}</b>"), *children])
-
-        return W.VBox([
-            group("Initializer", self.initializer, self.formula, self.scale, self.bias_initializer),
-            group("Network", self.activation, self.depth, self.width),
-            group("Data", self.dataset, self.noise),
-            group("Training", self.optimizer, self.learning_rate, self.batch_size, self.seed),
-        ], layout=W.Layout(width="310px"))
+        """The controls laid out in labelled groups, in the field table's order."""
+        groups: dict[str, list[W.Widget]] = {title: [] for title in GROUPS}
+        for name, spec in FIELDS.items():
+            groups.setdefault(spec.group, []).append(self._widgets[name])
+            if name == "initializer":
+                groups[spec.group].append(self.formula)
+        return W.VBox([W.VBox([W.HTML(f"<b>{html.escape(title)}</b>"), *children])
+                       for title, children in groups.items()], layout=W.Layout(width="310px"))

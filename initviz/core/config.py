@@ -63,6 +63,9 @@ class FieldSpec:
     # (label, canonical name); a link may set any name ``resolve`` accepts
     resolve: Callable[[str], str] | None = None  # any accepted spelling -> canonical name
     hideable: bool = True
+    group: str = "Training"  # the heading the app's control sits under
+    label: str = ""  # the control's label (default: the name with spaces)
+    readout: str | None = None  # a slider's number format, e.g. ".3g"
     name: str = ""
     default: Any = None
 
@@ -226,32 +229,35 @@ class Config:
     """
 
     dataset: str = _field("moons", "toy data set", "name", control="dropdown",
-                          choices=_plain(datasets.names), resolve=_canonical_dataset)
+                          choices=_plain(datasets.names), resolve=_canonical_dataset, group="Data")
     n_samples: int = _field(300, "samples in the data set (a quarter is held out for testing)",
-                            "int", low=4, high=100_000, control="number")
+                            "int", low=4, high=100_000, control="number", group="Data",
+                            label="samples")
     noise: float = _field(0.2, "noise of the data set (its patterns have a scale of about 1)",
-                          "float", low=0.0, high=2.0, step=0.01)
-    depth: int = _field(6, "hidden layers", "int", low=1, high=50, step=1)
+                          "float", low=0.0, high=2.0, step=0.01, group="Data", readout=".2f")
+    depth: int = _field(6, "hidden layers", "int", low=1, high=50, step=1, group="Network")
     width: int = _field(32, "units per hidden layer", "int", low=1, high=512, control="stops",
-                        stops=(2, 4, 8, 16, 32, 64, 128, 256, 512))
+                        stops=(2, 4, 8, 16, 32, 64, 128, 256, 512), group="Network")
     activation: str = _field("tanh", "hidden activation", "name", control="dropdown",
-                             choices=_plain(activations.names), resolve=_canonical_activation)
+                             choices=_plain(activations.names), resolve=_canonical_activation,
+                             group="Network")
     initializer: str = _field("glorot_uniform", "kernel initializer, any Keras or PyTorch name "
                               "(he_normal, HeNormal, kaiming_normal_, ...)", "name",
                               control="dropdown", choices=_initializer_choices,
-                              resolve=_canonical_initializer)
+                              resolve=_canonical_initializer, group="Initializer")
     scale: float = _field(1.0, "multiplies the drawn kernels (1.5 with identity: exploding)",
-                          "float", low=1e-3, high=100.0, control="log_slider", step=0.01)
+                          "float", low=1e-3, high=100.0, control="log_slider", step=0.01,
+                          group="Initializer", readout=".3g")
     bias_initializer: str = _field("zeros", "bias initializer", "name", control="dropdown",
                                    choices=_plain(_bias_names),
-                                   resolve=_canonical_initializer)
+                                   resolve=_canonical_initializer, group="Initializer",
+                                   label="bias init")
     optimizer: str = _field("sgd", "sgd, momentum (0.9) or adam", "name", control="dropdown",
                             choices=_plain(optimizers.names), resolve=_canonical_optimizer)
     learning_rate: float = _field(0.1, "optimizer step size", "float", low=1e-5, high=10.0,
-                                  control="log_slider", step=0.1)
+                                  control="log_slider", step=0.1, readout=".2g")
     batch_size: int | None = _field(None, "mini-batch size, or none for full batch", "batch",
-                                    low=1, high=100_000, control="stops",
-                                    stops=(None, 16, 32, 64, 128))
+                                    low=1, high=100_000, control="dropdown", stops=(None, 16, 32, 64, 128))
     seed: int = _field(0, "seeds the data, the split and the weights", "int", low=0,
                        high=2**32 - 1, control="number")
 
@@ -314,7 +320,8 @@ class Config:
 
 
 FIELDS: dict[str, FieldSpec] = {
-    f.name: dataclasses.replace(f.metadata["spec"], name=f.name)
+    f.name: dataclasses.replace(f.metadata["spec"], name=f.name,
+                                label=f.metadata["spec"].label or f.name.replace("_", " "))
     for f in dataclasses.fields(Config)
 }
 """Config field name -> its FieldSpec, in declaration order: the one table every front end reads."""

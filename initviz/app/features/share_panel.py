@@ -14,10 +14,9 @@ import os
 import ipywidgets as W
 
 from initviz.app.share import AppOptions, parse_query, to_query
-from initviz.core.training import Config
+from initviz.core.config import FIELDS, Config
 
-HIDEABLE = ("initializer", "scale", "bias_initializer", "activation", "depth", "width", "dataset",
-            "noise", "optimizer", "learning_rate", "batch_size", "seed")
+HIDEABLE = tuple(name for name, spec in FIELDS.items() if spec.hideable)
 
 NOTE = (
     "<div style='font-size:12px;line-height:1.4;color:#444'>"
@@ -55,7 +54,7 @@ class SharePanel:
                                     layout=W.Layout(width="80px"))
         self.open_button.add_class("initviz-share-open")
         options = getattr(explorer, "options", None) or AppOptions()
-        hideable = tuple(explorer.controls.fields()) if hasattr(explorer, "controls") else HIDEABLE
+        hideable = HIDEABLE
         self.hide = W.SelectMultiple(options=hideable, value=tuple(n for n in options.hide if n in hideable),
                                      rows=6, description="hide", style={"description_width": "80px"},
                                      layout=W.Layout(width="300px"))
