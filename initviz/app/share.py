@@ -18,12 +18,24 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from initviz.core import presets
-from initviz.core.training import Config
+from initviz.core.config import (
+    FIELDS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, Config, changes_query, parse_value, query_pairs)
 
 APP_KEYS = ("hide", "play", "preset")
+
+SERVER_KEYS = frozenset({"theme", "template", "token", "voila-theme", "voila-template",
+                         "kernel_name"})
+"""Keys that belong to Voila or the Jupyter server (``?theme=dark``, ``?token=...``): not ours,
+passed over without a word."""
+TRACKING_KEYS = frozenset({"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
+                           "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi",
+                           "mkt_tok", "ref", "ref_src", "si", "twclid", "ttclid", "li_fat_id"})
+"""Keys that forums, mail and social sites add to a pasted link; also every ``utm_*`` key."""
+PLAY_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+              "0": False, "false": False, "no": False, "off": False, "": False}
 
 
 @dataclass(frozen=True)
@@ -45,29 +57,113 @@ class AppOptions:
         return pairs
 
 
+@dataclass(frozen=True)
+class Link:
+    """What a share link asks for, read leniently: ``config`` and ``options`` from its valid
+    parts, and ``ignored``: ``(part, reason)`` for each part that was dropped."""
+
+    config: Config
+    options: AppOptions
+    ignored: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def notice(self) -> str:
+        """One line for the page (plain text; escape it for HTML): what was ignored and why."""
+        if not self.ignored:
+            return ""
+        return "Ignored in the link: " + "; ".join(f"{part} ({reason})" for part, reason in self.ignored)
+
+
+def _silent(key: str) -> bool:
+    key = key.lower()
+    return key in SERVER_KEYS or key in TRACKING_KEYS or key.startswith("utm_")
+
+
+def _shown(key: str, value: str | None = None) -> str:
+    """A link part as the notice shows it: short, and never longer than the limits."""
+    text = key if value is None else f"{key}={value}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_link(query: str) -> Link:
+    """The settings of a share link, never raising for its content.
+
+    Each part is judged alone: Voila's own keys and tracking keys are passed over silently;
+    unknown keys, malformed or out-of-range values, a second copy of a key, an unknown preset
+    or control name are dropped and listed in ``ignored`` with the reason; the valid parts are
+    applied (to ``preset=``'s setting if it names one, else to the defaults). Parts that are
+    valid alone but not together (a setting over the memory budget) are dropped in the field
+    table's order, the first that breaks the setting first. Linear in the query's length; a
+    query over ``MAX_QUERY_LENGTH`` characters is ignored whole.
+    """
+    ignored: list[tuple[str, str]] = []
+    try:
+        pairs = query_pairs(query, strict=False)
+    except ValueError as error:
+        return Link(Config(), AppOptions(), (("the whole link", str(error)),))
+    fields: dict[str, object] = {}
+    app: dict[str, str] = {}
+    for key, text in pairs:
+        if _silent(key):
+            continue
+        if len(key) > MAX_VALUE_LENGTH:
+            ignored.append((_shown(key), "unknown key"))
+            continue
+        if key in fields or key in app:
+            ignored.append((_shown(key, text), "given more than once; the first is used"))
+            continue
+        if key in APP_KEYS:
+            app[key] = text
+        elif key in FIELDS:
+            try:
+                fields[key] = parse_value(key, text)
+            except ValueError as error:
+                ignored.append((_shown(key, text), str(error)))
+        else:
+            ignored.append((_shown(key), "unknown key"))
+    base, preset = Config(), None
+    if "preset" in app:
+        try:
+            preset = presets.get(app["preset"]).name
+            base = presets.config(preset)
+        except ValueError as error:
+            ignored.append((_shown("preset", app["preset"]), str(error)))
+    accepted: dict[str, object] = {}
+    for key, value in fields.items():
+        try:
+            base.replace(**accepted, **{key: value})
+        except ValueError as error:
+            ignored.append((_shown(key, str(value)), str(error)))
+        else:
+            accepted[key] = value
+    hide = []
+    for name in (n.strip() for n in app.get("hide", "").split(",")):
+        if not name:
+            continue
+        if name in FIELDS and FIELDS[name].hideable:
+            hide.append(name) if name not in hide else None
+        else:
+            ignored.append((_shown("hide", name), "no such control; controls: "
+                            + ", ".join(n for n, spec in FIELDS.items() if spec.hideable)))
+    play = PLAY_WORDS.get(app.get("play", "0").strip().lower())
+    if play is None:
+        ignored.append((_shown("play", app["play"]), "expected 1 or 0"))
+        play = False
+    return Link(base.replace(**accepted), AppOptions(hide=tuple(hide), play=play, preset=preset),
+                tuple(ignored))
+
+
 def parse_query(query: str) -> tuple[Config, AppOptions]:
-    """Split a query string into a Config and AppOptions; unknown keys raise ValueError.
+    """Split a query string into a Config and AppOptions, strictly: anything that
+    ``read_link`` would ignore (except Voila's own and tracking keys) raises ValueError.
 
     With ``preset=name`` the other Config keys change that preset instead of the defaults.
     """
-    pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
-    app = {key: value for key, value in pairs if key in APP_KEYS}
-    config_pairs = [(k, v) for k, v in pairs if k not in APP_KEYS]
-    config = Config.from_query(urlencode(config_pairs))
-    preset = None
-    if app.get("preset"):
-        try:
-            preset = presets.get(app["preset"]).name
-        except ValueError as error:
-            raise ValueError(f"preset: {error}") from None
-        given = {key for key, _ in config_pairs}
-        config = presets.config(preset).replace(**{k: getattr(config, k) for k in given})
-    hide = tuple(name.strip() for name in app.get("hide", "").split(",") if name.strip())
-    unknown = set(hide) - set(Config.field_names())
-    if unknown:
-        raise ValueError(f"hide: unknown control(s) {sorted(unknown)}; valid: {', '.join(Config.field_names())}")
-    play = app.get("play", "0").lower() in ("1", "true", "yes")
-    return config, AppOptions(hide=hide, play=play, preset=preset)
+    link = read_link(query)
+    if link.ignored:
+        part, reason = link.ignored[0]
+        raise ValueError(f"{part}: {reason}")
+    return link.config, link.options
 
 
 def to_query(config: Config, options: AppOptions | None = None) -> str:
@@ -88,9 +184,7 @@ def to_query(config: Config, options: AppOptions | None = None) -> str:
 
 def _changes(base: Config, config: Config) -> str:
     """``config``'s fields that differ from ``base``, in Config.to_query's format."""
-    changed = {k: v for k, v in config.to_dict().items() if getattr(base, k) != v}
-    return urlencode({k: "none" if v is None else (repr(v) if isinstance(v, float) else str(v))
-                      for k, v in sorted(changed.items())})
+    return changes_query(base, config)
 
 
 def page_query() -> str:
