@@ -17,7 +17,7 @@ WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
 FULL_BATCH = 0  # the batch-size dropdown's value for Config.batch_size=None: a Dropdown whose
 # value is None shows no selection (a blank box), so None cannot be an option's value
 BATCH_SIZES = (("full batch", FULL_BATCH), ("16", 16), ("32", 32), ("64", 64), ("128", 128))
-BIAS_INITIALIZERS = ("zeros", "ones", "constant", "random_normal", "random_uniform")
+BIAS_INITIALIZERS = tuple(initializers.bias_names())
 MAX_DEPTH_SLIDER = 30
 
 _STYLE = {"description_width": "92px"}

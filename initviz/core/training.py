@@ -42,9 +42,9 @@ class Config:
     depth: int = 6
     width: int = 32
     activation: str = "tanh"
-    initializer: str = "glorot_uniform"
+    initializer: str = initializers.DEFAULT_KERNEL
     scale: float = 1.0
-    bias_initializer: str = "zeros"
+    bias_initializer: str = initializers.DEFAULT_BIAS
     optimizer: str = "sgd"
     learning_rate: float = 0.1
     batch_size: int | None = None
