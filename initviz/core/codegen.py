@@ -28,22 +28,11 @@ How names cross over
 """
 from __future__ import annotations
 
-import math
-
 from initviz.core import activations, initializers
-from initviz.core.initializers import TRUNCATION_CORRECTION
+from initviz.core._source import num as _num
 
 __all__ = ["to_keras", "to_pytorch", "dense_line", "keras_initializer", "keras_activation",
            "torch_init_lines"]
-
-_VS_PRESETS = {  # Keras name -> (VarianceScaling scale, mode, distribution, Keras class)
-    "glorot_uniform": (1.0, "fan_avg", "uniform", "GlorotUniform"),
-    "glorot_normal": (1.0, "fan_avg", "truncated_normal", "GlorotNormal"),
-    "he_uniform": (2.0, "fan_in", "uniform", "HeUniform"),
-    "he_normal": (2.0, "fan_in", "truncated_normal", "HeNormal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform", "LecunUniform"),
-    "lecun_normal": (1.0, "fan_in", "truncated_normal", "LecunNormal"),
-}
 
 _KERAS_ACTIVATIONS = {
     "linear": '"linear"', "relu": '"relu"', "elu": '"elu"', "selu": '"selu"', "tanh": '"tanh"',
@@ -61,58 +50,6 @@ _TORCH_ACTIVATIONS = {
 }
 
 
-def _num(x: float) -> str:
-    """A float literal, short but exact enough (12 significant digits)."""
-    text = f"{float(x):.12g}"
-    return text if any(c in text for c in ".einn") else text + ".0"
-
-
-def _kwargs(**values) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())
-
-
-def _vs(scale: float, mode: str, distribution: str) -> str:
-    return (f"keras.initializers.VarianceScaling(scale={_num(scale)}, mode={mode!r}, "
-            f"distribution={distribution!r})")
-
-
-_HELPERS = {
-    "torch_trunc_normal": '''
-def torch_trunc_normal(mean=0.0, std=1.0, a=-2.0, b=2.0, scale=1.0):
-    """PyTorch trunc_normal_ for Keras: N(mean, std^2) redrawn outside [a, b], times scale."""
-    def init(shape, dtype=None):
-        rng, n, kept = np.random.default_rng(), math.prod(shape), np.empty(0)
-        while kept.size < n:
-            z = rng.normal(mean, std, 2 * n + 16)
-            kept = np.concatenate([kept, z[(z >= a) & (z <= b)]])
-        return (scale * kept[:n]).reshape(shape).astype("float32")
-    return init
-''',
-    "torch_sparse": '''
-def torch_sparse(sparsity=0.1, std=0.01, scale=1.0):
-    """PyTorch sparse_ for Keras' (in, out) kernels: N(0, std^2), ceil(sparsity * out) zeros
-    in each row (each input unit's outgoing weights), times scale."""
-    def init(shape, dtype=None):
-        rng = np.random.default_rng()
-        w = rng.normal(0.0, std, shape)
-        cols = np.argsort(rng.random(shape), axis=1)[:, :math.ceil(sparsity * shape[1])]
-        np.put_along_axis(w, cols, 0.0, axis=1)
-        return (scale * w).astype("float32")
-    return init
-''',
-}
-
-
-def _numpy_function(init: initializers.Initializer, scale: float) -> str:
-    """A NumPy initializer for what Keras lacks (sparse, trunc_normal with other bounds): a call
-    of a helper that ``to_keras`` defines (Keras accepts any ``f(shape, dtype)``)."""
-    p = init.params
-    if init.name == "sparse":
-        return f"torch_sparse({_kwargs(sparsity=_num(p['sparsity']), std=_num(p['std']), scale=_num(scale))})"
-    args = {k: _num(p[k]) for k in ("mean", "std", "a", "b")}
-    return f"torch_trunc_normal({_kwargs(**args, scale=_num(scale))})"
-
-
 def keras_initializer(name: str, scale: float = 1.0, params: dict | None = None) -> str:
     """The Keras expression for initializer ``name`` (any accepted spelling, with its own
     ``params``) whose draws are multiplied by ``scale``.
@@ -124,64 +61,7 @@ def keras_initializer(name: str, scale: float = 1.0, params: dict | None = None)
     >>> keras_initializer("normal", 2.0)
     'keras.initializers.RandomNormal(mean=0.0, stddev=0.1)'
     """
-    init = initializers.get(name, **dict(params or {}))
-    n, p, s = init.name, init.params, float(scale)
-    k = "keras.initializers."
-    if n == "zeros" or s == 0:
-        return k + "Zeros()"
-    if n == "ones":
-        return k + "Ones()" if s == 1 else k + f"Constant(value={_num(s)})"
-    if n == "constant":
-        return k + f"Constant(value={_num(p['value'] * s)})"
-    if n in ("random_normal", "torch_normal", "jax_normal"):
-        mean = p.get("mean", 0.0)
-        std = p.get("stddev", p.get("std"))
-        if n == "random_normal" and s == 1 and mean == 0 and std == 0.05:
-            return k + "RandomNormal(stddev=0.05)"
-        return k + f"RandomNormal({_kwargs(mean=_num(mean * s), stddev=_num(std * s))})"
-    if n in ("random_uniform", "torch_uniform", "positive_uniform"):
-        lo, hi = {"random_uniform": (p.get("minval"), p.get("maxval")),
-                  "torch_uniform": (p.get("a"), p.get("b")),
-                  "positive_uniform": (0.0, p.get("scale"))}[n]
-        return k + f"RandomUniform({_kwargs(minval=_num(lo * s), maxval=_num(hi * s))})"
-    if n == "truncated_normal":
-        return k + f"TruncatedNormal({_kwargs(mean=_num(p['mean'] * s), stddev=_num(p['stddev'] * s))})"
-    if n == "trunc_normal":
-        mean, std, a, b = p["mean"], p["std"], p["a"], p["b"]
-        if math.isclose(a, mean - 2 * std) and math.isclose(b, mean + 2 * std):
-            # Keras cuts at mean +/- 2 stddev: the same distribution (PyTorch's default N(0,1))
-            return k + f"TruncatedNormal({_kwargs(mean=_num(mean * s), stddev=_num(std * s))})"
-        return _numpy_function(init, s)
-    if n in _VS_PRESETS:
-        base, mode, distribution, cls = _VS_PRESETS[n]
-        return k + f"{cls}()" if s == 1 else _vs(base * s * s, mode, distribution)
-    if n == "variance_scaling":
-        return _vs(p["scale"] * s * s, p["mode"], p["distribution"])
-    if n == "torch_default":  # U(-1/sqrt(fan_in), +1/sqrt(fan_in)): Var = 1/(3 fan_in)
-        return _vs(s * s / 3.0, "fan_in", "uniform")
-    if n in ("xavier_uniform", "xavier_normal"):
-        g = p["gain"]
-        return _vs(g * g * s * s, "fan_avg",
-                   "uniform" if n == "xavier_uniform" else "untruncated_normal")
-    if n in ("kaiming_uniform", "kaiming_normal"):
-        g = initializers.calculate_gain(p["nonlinearity"], p["a"])
-        return _vs(g * g * s * s, p["mode"],
-                   "uniform" if n == "kaiming_uniform" else "untruncated_normal")
-    if n == "orthogonal":
-        return k + f"Orthogonal(gain={_num(p['gain'] * s)})"
-    if n in ("identity", "eye"):
-        gain = p.get("gain", 1.0) * s
-        return k + ("Identity()" if gain == 1 else f"Identity(gain={_num(gain)})")
-    if n == "sparse":
-        return _numpy_function(init, s)
-    raise ValueError(f"no Keras export for initializer {n!r}")  # pragma: no cover
-
-
-def _keras_bias(name: str, fan_in_expr: str) -> str:
-    if initializers.get(name).name == "torch_default":  # bound from the weight's fan_in
-        bound = f"1 / math.sqrt({fan_in_expr})"
-        return f"keras.initializers.RandomUniform(minval=-{bound}, maxval={bound})"
-    return keras_initializer(name)
+    return initializers.keras_expression(name, scale, params)
 
 
 def keras_activation(name: str) -> str:
@@ -204,9 +84,10 @@ def dense_line(config, input_dim: int | None = None) -> str:
     activation = keras_activation(config.activation).replace('"', "'")
     parts.append(f"activation={activation}")
     parts.append(f"kernel_initializer={keras_initializer(config.initializer, config.scale)}")
-    if config.bias_initializer != "zeros":
+    if config.bias_initializer != initializers.DEFAULT_BIAS:  # Keras' default too
         fan_in = str(input_dim if input_dim is not None else config.width)
-        parts.append(f"bias_initializer={_keras_bias(config.bias_initializer, fan_in)}")
+        bias = initializers.keras_bias_expression(config.bias_initializer, fan_in)
+        parts.append(f"bias_initializer={bias}")
     return f"Dense({', '.join(parts)})"
 
 
@@ -222,12 +103,9 @@ def to_keras(config) -> str:
     optimizer. The loss works on logits (``from_logits=True``), as initviz does."""
     n_in, n_out = _shape(config)
     kernel = keras_initializer(config.initializer, config.scale)
-    bias = _keras_bias(config.bias_initializer, "sizes[i]")
+    bias = initializers.keras_bias_expression(config.bias_initializer, "sizes[i]")
     lines = _header(config)
-    base = initializers.get(config.initializer).name
-    if config.scale not in (0.0, 1.0) and (base in _VS_PRESETS or base in (
-            "variance_scaling", "torch_default", "xavier_uniform", "xavier_normal",
-            "kaiming_uniform", "kaiming_normal")):
+    if config.scale not in (0.0, 1.0) and "VarianceScaling(" in kernel:
         lines.append(f"# scale {_num(config.scale)} multiplies the std, so VarianceScaling's "
                      f"scale (a variance) is the base scale times {_num(config.scale)}**2")
     loss = {1: "keras.losses.BinaryCrossentropy(from_logits=True)"}.get(n_out)
@@ -247,7 +125,8 @@ def to_keras(config) -> str:
         "import keras",
         "import numpy as np",
         "from keras import layers",
-        *[_HELPERS[h] for h in _HELPERS if h + "(" in kernel + bias],
+        *[source for helper, source in initializers.keras_helpers().items()
+          if helper + "(" in kernel + bias],
         "",
         f"sizes = [{n_in}] + [{config.width}] * {config.depth} + [{n_out}]",
         "model = keras.Sequential([keras.Input(shape=(sizes[0],))])",
@@ -270,72 +149,7 @@ def torch_init_lines(name: str, target: str, fan_in: str, fan_out: str,
     """PyTorch statements that fill tensor ``target`` as initviz's ``name`` does. ``fan_in`` /
     ``fan_out`` are expressions for the Keras fans (for a Keras 1-D bias both are its length).
     Unscaled: the caller multiplies by the scale."""
-    init = initializers.get(name, **dict(params or {}))
-    n, p = init.name, init.params
-    c = _num(TRUNCATION_CORRECTION)
-
-    def keras_truncated(variance: str) -> list[str]:
-        return [f"std = math.sqrt({variance}) / {c}  # Keras widens its truncated normal",
-                f"nn.init.trunc_normal_({target}, std=std, a=-2 * std, b=2 * std)"]
-
-    if n == "zeros":
-        return [f"nn.init.zeros_({target})"]
-    if n == "ones":
-        return [f"nn.init.ones_({target})"]
-    if n == "constant":
-        return [f"nn.init.constant_({target}, {_num(p['value'])})"]
-    if n in ("random_normal", "torch_normal", "jax_normal"):
-        std = p.get("stddev", p.get("std"))
-        return [f"nn.init.normal_({target}, mean={_num(p.get('mean', 0.0))}, std={_num(std)})"]
-    if n in ("random_uniform", "torch_uniform", "positive_uniform"):
-        lo, hi = {"random_uniform": (p.get("minval"), p.get("maxval")),
-                  "torch_uniform": (p.get("a"), p.get("b")),
-                  "positive_uniform": (0.0, p.get("scale"))}[n]
-        return [f"nn.init.uniform_({target}, a={_num(lo)}, b={_num(hi)})"]
-    if n == "truncated_normal":  # Keras: cut at mean +/- 2 stddev, no correction
-        mean, std = _num(p["mean"]), _num(p["stddev"])
-        return [f"nn.init.trunc_normal_({target}, mean={mean}, std={std}, "
-                f"a={mean} - 2 * {std}, b={mean} + 2 * {std})"]
-    if n == "trunc_normal":
-        return [f"nn.init.trunc_normal_({target}, {_kwargs(**{k: _num(v) for k, v in p.items()})})"]
-    if n in _VS_PRESETS or n == "variance_scaling":
-        if n == "variance_scaling":
-            scale, mode, distribution = p["scale"], p["mode"], p["distribution"]
-        else:
-            scale, mode, distribution, _ = _VS_PRESETS[n]
-        if n == "glorot_uniform" and fan_in != fan_out:
-            return [f"nn.init.xavier_uniform_({target})"]
-        if n == "he_uniform" and fan_in != fan_out:
-            return [f'nn.init.kaiming_uniform_({target}, nonlinearity="relu")']
-        if n == "lecun_uniform" and fan_in != fan_out:
-            return [f'nn.init.kaiming_uniform_({target}, nonlinearity="linear")']
-        fan = {"fan_in": fan_in, "fan_out": fan_out,
-               "fan_avg": f"({fan_in} + {fan_out}) / 2"}[mode]
-        variance = f"{_num(scale)} / {fan}" if mode != "fan_avg" else f"{_num(scale)} / ({fan})"
-        if distribution == "uniform":
-            return [f"limit = math.sqrt(3 * {variance})",
-                    f"nn.init.uniform_({target}, -limit, limit)"]
-        if distribution == "untruncated_normal":
-            return [f"nn.init.normal_({target}, std=math.sqrt({variance}))"]
-        return keras_truncated(variance)
-    if n == "torch_default":  # nn.Linear's own default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        return [f"bound = 1 / math.sqrt({fan_in})",
-                f"nn.init.uniform_({target}, -bound, bound)"]
-    if n in ("xavier_uniform", "xavier_normal"):
-        return [f"nn.init.{n}_({target}, gain={_num(p['gain'])})"]
-    if n in ("kaiming_uniform", "kaiming_normal"):
-        return [f"nn.init.{n}_({target}, a={_num(p['a'])}, mode={p['mode']!r}, "
-                f"nonlinearity={p['nonlinearity']!r})"]
-    if n == "orthogonal":
-        return [f"nn.init.orthogonal_({target}, gain={_num(p['gain'])})"]
-    if n in ("identity", "eye"):  # torch's (out, in) eye is the transpose of Keras' (in, out)
-        lines = [f"nn.init.eye_({target})"]
-        if p.get("gain", 1.0) != 1.0:
-            lines.append(f"{target}.mul_({_num(p['gain'])})")
-        return lines
-    if n == "sparse":
-        return [f"nn.init.sparse_({target}, sparsity={_num(p['sparsity'])}, std={_num(p['std'])})"]
-    raise ValueError(f"no PyTorch export for initializer {n!r}")  # pragma: no cover
+    return initializers.torch_statements(name, target, fan_in, fan_out, params)
 
 
 def to_pytorch(config) -> str:
@@ -343,9 +157,9 @@ def to_pytorch(config) -> str:
     initialised with ``nn.init`` calls in a loop over the Linear layers."""
     n_in, n_out = _shape(config)
     weight = torch_init_lines(config.initializer, "layer.weight", "fan_in", "fan_out")
-    bias = torch_init_lines(config.bias_initializer, "layer.bias", "fan_out", "fan_out")
-    if initializers.get(config.bias_initializer).name == "torch_default":
-        bias = torch_init_lines("torch_default", "layer.bias", "fan_in", "fan_in")
+    # a 1-D bias has fans (n, n); PyTorch's default bounds it by the weight's fan_in instead
+    fan = "fan_in" if initializers.uses_weight_fan_in(config.bias_initializer) else "fan_out"
+    bias = torch_init_lines(config.bias_initializer, "layer.bias", fan, fan)
     act = _TORCH_ACTIVATIONS[activations.get(config.activation).name]
     loss = "nn.BCEWithLogitsLoss()" if n_out == 1 else "nn.CrossEntropyLoss()"
     if config.dataset == "sine":

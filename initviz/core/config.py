@@ -215,11 +215,6 @@ def _field(default: Any, help: str, kind: str, **options: Any) -> Any:
                              metadata={"spec": FieldSpec(kind, help, default=default, **options)})
 
 
-def _bias_names() -> list[str]:
-    """The bias initializers the bias dropdown offers (a link may set any other 1-D one)."""
-    return ["zeros", "ones", "constant", "random_normal", "random_uniform"]
-
-
 @dataclass(frozen=True)
 class Config:
     """Everything that defines a run. Frozen, validated, and round-trips through a URL query.
@@ -241,15 +236,16 @@ class Config:
     activation: str = _field("tanh", "hidden activation", "name", control="dropdown",
                              choices=_plain(activations.names), resolve=_canonical_activation,
                              group="Network")
-    initializer: str = _field("glorot_uniform", "kernel initializer, any Keras or PyTorch name "
+    initializer: str = _field(initializers.DEFAULT_KERNEL, "kernel initializer, any Keras or PyTorch name "
                               "(he_normal, HeNormal, kaiming_normal_, ...)", "name",
                               control="dropdown", choices=_initializer_choices,
                               resolve=_canonical_initializer, group="Initializer")
     scale: float = _field(1.0, "multiplies the drawn kernels (1.5 with identity: exploding)",
                           "float", low=1e-3, high=100.0, control="log_slider", step=0.01,
                           group="Initializer", readout=".3g")
-    bias_initializer: str = _field("zeros", "bias initializer", "name", control="dropdown",
-                                   choices=_plain(_bias_names),
+    bias_initializer: str = _field(initializers.DEFAULT_BIAS, "bias initializer (the dropdown "
+                                   "offers a few; a link may set any that draws a 1-D bias)", "name", control="dropdown",
+                                   choices=_plain(initializers.bias_names),
                                    resolve=_canonical_initializer, group="Initializer",
                                    label="bias init")
     optimizer: str = _field("sgd", "sgd, momentum (0.9) or adam", "name", control="dropdown",

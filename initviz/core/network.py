@@ -79,9 +79,9 @@ class Network:
         self,
         sizes: Sequence[int],
         activation: str = "tanh",
-        initializer: str = "glorot_uniform",
+        initializer: str = initializers.DEFAULT_KERNEL,
         scale: float = 1.0,
-        bias_initializer: str = "zeros",
+        bias_initializer: str = initializers.DEFAULT_BIAS,
         loss: str = "binary_crossentropy",
         seed: int | np.random.Generator = 0,
         dtype: type | np.dtype = np.float32,
@@ -113,9 +113,8 @@ class Network:
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             kernel = self.kernel_initializer((fan_in, fan_out), rng)
             self.weights[layer][...] = kernel * scale
-            bias_init = self.bias_initializer
-            if bias_init.name == "torch_default":  # PyTorch bounds a bias by its weight's fan_in
-                bias_init = initializers.get("torch_default", fan_in=fan_in)
+            # PyTorch's default bounds a bias by its weight's fan_in (initializers.for_bias)
+            bias_init = initializers.for_bias(self.bias_initializer, fan_in)
             self.biases[layer][...] = bias_init((fan_out,), rng)
 
     _VIEWS = ("weights", "biases", "_own_weights", "_own_biases", "_augmented", "_transposed",

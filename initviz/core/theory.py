@@ -64,8 +64,6 @@ __all__ = ["TheoryPrediction", "kernel_variance", "kernel_moments", "gaussian_mo
 _NODES, _WEIGHTS = hermegauss(200)          # even: no node at 0 (see the module docstring)
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[g(Z)] = sum(weights * g(nodes)), Z ~ N(0, 1)
 
-_C = initializers.TRUNCATION_CORRECTION     # std of a unit normal truncated to (-2, 2)
-
 
 @dataclass(frozen=True)
 class TheoryPrediction:
@@ -93,88 +91,19 @@ class TheoryPrediction:
 # moments of the initializers
 
 
-def _trunc_normal_moments(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
-    """Mean and second moment of N(mean, std^2) conditioned on [a, b]."""
-    alpha, beta = (a - mean) / std, (b - mean) / std
-    pdf = lambda x: math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)  # noqa: E731
-    cdf = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))               # noqa: E731
-    mass = cdf(beta) - cdf(alpha)
-    shift = (pdf(alpha) - pdf(beta)) / mass
-    var = std**2 * (1 + (alpha * pdf(alpha) - beta * pdf(beta)) / mass - shift**2)
-    m = mean + std * shift
-    return m, var + m * m
-
-
 def kernel_moments(name: str, fan_in: int, fan_out: int, scale: float = 1.0,
                    params: Mapping[str, object] | None = None) -> tuple[float, float]:
     """``(E[w], E[w^2])`` per entry of a ``(fan_in, fan_out)`` kernel drawn by ``name`` (any
     spelling ``initializers.get`` accepts, with the initializer's own ``params``, e.g.
     ``{"stddev": 0.1}``) and multiplied by ``scale`` (the network's scale slider).
 
-    Closed forms from each initializer's definition (Keras fans, clamped to >= 1):
-    variance-scaling family ``scale_vs / n``; uniform U(a, b) ``(b-a)^2/12 + ((a+b)/2)^2``;
-    Keras truncated_normal ``(0.8796 stddev)^2 + mean^2``; PyTorch trunc_normal the exact moments
-    of the truncated normal on [a, b]; orthogonal / identity / eye ``gain^2 min(fi, fo)/(fi fo)``
-    (a deterministic Frobenius norm spread over the entries); sparse ``std^2 (1 - zeros/fan_out)``;
-    torch_default ``1/(3 fan_in)``; kaiming ``gain^2 / fan_mode``.
+    The closed form is the initializer's own (:func:`initializers.moments`, its spec's moments
+    facet, Keras fans clamped to >= 1); ``scale`` multiplies E[w] and ``scale^2`` E[w^2].
 
     >>> kernel_moments("he_normal", 256, 256)[1] == 2 / 256
     True
     """
-    init = initializers.get(name, **dict(params or {}))
-    p = init.params
-    fi, fo = max(1, int(fan_in)), max(1, int(fan_out))
-    n = init.name
-    mean = 0.0
-    if n == "zeros":
-        second = 0.0
-    elif n == "ones":
-        mean, second = 1.0, 1.0
-    elif n == "constant":
-        mean = float(p["value"])
-        second = mean * mean
-    elif n in ("random_normal", "torch_normal", "jax_normal"):
-        mean = float(p.get("mean", 0.0))
-        std = float(p.get("stddev", p.get("std", 0.0)))
-        second = std * std + mean * mean
-    elif n in ("random_uniform", "torch_uniform", "positive_uniform"):
-        lo, hi = {"random_uniform": (p.get("minval"), p.get("maxval")),
-                  "torch_uniform": (p.get("a"), p.get("b")),
-                  "positive_uniform": (0.0, p.get("scale"))}[n]
-        lo, hi = float(lo), float(hi)
-        mean = (lo + hi) / 2
-        second = (hi - lo) ** 2 / 12 + mean * mean
-    elif n == "truncated_normal":
-        mean = float(p["mean"])
-        second = (_C * float(p["stddev"])) ** 2 + mean * mean
-    elif n == "trunc_normal":
-        mean, second = _trunc_normal_moments(float(p["mean"]), float(p["std"]), float(p["a"]),
-                                             float(p["b"]))
-    elif n in ("glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal"):
-        gain = float(p.get("gain", 1.0))
-        second = gain * gain * 2.0 / (fi + fo)
-    elif n in ("he_uniform", "he_normal"):
-        second = 2.0 / fi
-    elif n in ("lecun_uniform", "lecun_normal"):
-        second = 1.0 / fi
-    elif n == "variance_scaling":
-        denominator = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2}[p["mode"]]
-        second = float(p["scale"]) / denominator
-    elif n in ("kaiming_uniform", "kaiming_normal"):
-        gain = initializers.calculate_gain(p["nonlinearity"], p["a"])
-        second = gain * gain / (fi if p["mode"] == "fan_in" else fo)
-    elif n == "torch_default":
-        second = 1.0 / (3.0 * (fi if p["fan_in"] is None else float(p["fan_in"])))
-    elif n in ("orthogonal", "identity", "eye"):
-        gain = float(p.get("gain", 1.0))
-        second = gain * gain * min(fi, fo) / (fi * fo)
-        if n != "orthogonal":  # min(fi, fo) entries equal to gain, the rest 0
-            mean = gain * min(fi, fo) / (fi * fo)
-    elif n == "sparse":
-        zeros = math.ceil(float(p["sparsity"]) * fo)
-        second = float(p["std"]) ** 2 * (1 - zeros / fo)
-    else:  # pragma: no cover - a new initializer must be added here
-        raise ValueError(f"no variance formula for initializer {n!r}")
+    mean, second = initializers.moments(name, fan_in, fan_out, params)
     return mean * scale, second * scale * scale
 
 
@@ -187,10 +116,8 @@ def kernel_variance(name: str, fan_in: int, fan_out: int, scale: float = 1.0,
 
 def _bias_moments(name: str, fan_in: int, fan_out: int) -> tuple[float, float]:
     """Mean and variance of a bias entry of a layer with this kernel shape."""
-    if initializers.get(name).name == "torch_default":  # bound from the weight's fan_in
-        m, second = kernel_moments("torch_default", fan_in, fan_out, params={"fan_in": fan_in})
-    else:
-        m, second = kernel_moments(name, fan_out, fan_out)  # a 1-D shape (n,) has fans (n, n)
+    init = initializers.for_bias(name, fan_in)  # torch_default: bounded by the weight's fan_in
+    m, second = initializers.moments(init, fan_out, fan_out)  # a 1-D shape (n,) has fans (n, n)
     return m, max(second - m * m, 0.0)
 
 

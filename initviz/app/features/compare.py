@@ -19,7 +19,7 @@ import numpy as np
 
 from initviz.app.canvas import live_figure
 from initviz.app.controls import initializer_options
-from initviz.core import activations
+from initviz.core import activations, presets
 from initviz.core.training import Config, History, Trainer
 from initviz.plots.compare import CompareView
 
@@ -238,12 +238,13 @@ class CompareFeature:
     def __init__(self, explorer) -> None:
         self.explorer = explorer
         style, layout = {"description_width": "80px"}, W.Layout(width="290px")
-        self.b_initializer = W.Dropdown(options=initializer_options(), value="he_normal",
+        b = presets.config("he_relu")  # B starts as the He + ReLU lesson
+        self.b_initializer = W.Dropdown(options=initializer_options(), value=b.initializer,
                                         description="B initializer", style=style, layout=layout)
         self.b_scale = W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.01,
                                         description="B scale", readout_format=".3g",
                                         continuous_update=False, style=style, layout=layout)
-        self.b_activation = W.Dropdown(options=activations.names(), value="relu",
+        self.b_activation = W.Dropdown(options=activations.names(), value=b.activation,
                                        description="B activation", style=style, layout=layout)
         for widget, name in ((self.b_initializer, "initializer"), (self.b_scale, "scale"),
                              (self.b_activation, "activation")):
