@@ -11,6 +11,7 @@ than one run. A run stops by itself when it converges, diverges or reaches ``MAX
 from __future__ import annotations
 
 import asyncio
+import html
 import threading
 import time
 import traceback
@@ -21,7 +22,8 @@ import ipywidgets as W
 
 from initviz.app.canvas import live_figure
 from initviz.app.controls import Controls
-from initviz.app.share import AppOptions, page_query, parse_query, preheated, when_requested
+from initviz.app.errors import ErrorLog
+from initviz.app.share import AppOptions, Link, page_query, preheated, read_link, when_requested
 from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
@@ -81,8 +83,10 @@ class Explorer:
                  features: Sequence[Callable[[Explorer], Feature]] | None = None,
                  **overrides: Any) -> None:
         limit_blas_threads(1)
-        self.errors = W.Output(layout=W.Layout(max_height="160px", overflow="auto"))
-        self.errors.add_class("initviz-errors")
+        self.errors = ErrorLog()
+        # one line saying which parts of a share link were ignored and why (escaped)
+        self.link_notice = W.HTML()
+        self.link_notice.add_class("initviz-link-notice")
         # a share link (the Voila page's query string) sets the start unless a config is given
         self.options = AppOptions()
         # a preheated Voila kernel builds the app before the page is requested: the link's
@@ -90,10 +94,9 @@ class Explorer:
         wait_for_link = query is None and config is None and preheated()
         query = page_query() if query is None else query
         if config is None and query:
-            try:
-                config, self.options = parse_query(query)
-            except ValueError as error:
-                self.errors.append_stderr(f"Ignoring the link's settings: {error}\n")
+            link = _read_link_safely(query)  # never raises: bad parts are dropped and named
+            config, self.options = link.config, link.options
+            self._show_link_notice(link)
         config = config or Config()
         if overrides:
             config = config.replace(**overrides)
@@ -102,6 +105,7 @@ class Explorer:
         self.controls = Controls(config)
         self.controls.hide(self.options.hide)
         self.controls.on_change(self._guard(self._on_controls))
+        self.controls.on_error(self.errors.report)
 
         self.play_button = W.ToggleButton(value=False, description="play", icon="play",
                                           tooltip="train / pause", layout=W.Layout(width="90px"))
@@ -141,7 +145,8 @@ class Explorer:
                          self.epoch_label, self.status_label],
                         layout=W.Layout(align_items="center"))
         body = W.HBox([self.controls.panel(), self.canvas])
-        children = [header, body, self.tabs, self.errors] if self.features else [header, body, self.errors]
+        children = [header, self.link_notice, body, self.tabs, self.errors] if self.features else [
+            header, self.link_notice, body, self.errors]
         self.widget = W.VBox(children)
         self.widget.add_class("initviz-app")
         if self.options.play:
@@ -196,11 +201,9 @@ class Explorer:
         if not query:
             self._apply(self.config)
             return
-        try:
-            config, options = parse_query(query)
-        except ValueError as error:
-            self.errors.append_stderr(f"Ignoring the link's settings: {error}\n")
-            return
+        link = _read_link_safely(query)
+        self._show_link_notice(link)
+        config, options = link.config, link.options
         self.options = options
         self.controls.hide(options.hide)
         for feature in self.features:  # e.g. the Share tab's link builder starts from the link
@@ -334,13 +337,28 @@ class Explorer:
         return guarded
 
     def _report(self) -> None:
-        text = traceback.format_exc()
-        self.errors.append_stderr(text)
+        self.errors.report(traceback.format_exc())
+
+    def _show_link_notice(self, link: Link) -> None:
+        """The link's ignored parts in one visible line (escaped: a link is anyone's text)."""
+        notice = link.notice
+        self.link_notice.value = ("" if not notice else
+                                  "<div style='color:#a04000;font-size:12px'>"
+                                  f"{html.escape(notice)}</div>")
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _read_link_safely(query: str) -> Link:
+    """``read_link(query)``; even an unforeseen failure starts the app at the defaults with a
+    message, never a traceback in place of the app."""
+    try:
+        return read_link(query)
+    except Exception as error:  # noqa: BLE001 - a link must never break the page
+        return Link(Config(), AppOptions(), (("the link", f"could not be read: {error}"),))
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -65,6 +65,7 @@ class Link:
     config: Config
     options: AppOptions
     ignored: tuple[tuple[str, str], ...] = ()
+    applied: tuple[str, ...] = ()  # the keys that were used
 
     @property
     def notice(self) -> str:
@@ -149,8 +150,10 @@ def read_link(query: str) -> Link:
     if play is None:
         ignored.append((_shown("play", app["play"]), "expected 1 or 0"))
         play = False
+    applied = (*(["preset"] if preset else []), *accepted, *(["hide"] if hide else []),
+               *(["play"] if "play" in app and play else []))
     return Link(base.replace(**accepted), AppOptions(hide=tuple(hide), play=play, preset=preset),
-                tuple(ignored))
+                tuple(ignored), tuple(applied))
 
 
 def parse_query(query: str) -> tuple[Config, AppOptions]:

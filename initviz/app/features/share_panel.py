@@ -13,7 +13,7 @@ import os
 
 import ipywidgets as W
 
-from initviz.app.share import AppOptions, parse_query, to_query
+from initviz.app.share import AppOptions, read_link, to_query
 from initviz.core.config import FIELDS, Config
 
 HIDEABLE = tuple(name for name, spec in FIELDS.items() if spec.hideable)
@@ -92,19 +92,22 @@ class SharePanel:
                            f"class='initviz-share-link'>open this setting in a new tab</a>")
 
     def open(self, query: str) -> None:
-        """Apply a pasted query string (its Config; hide/play go to the link builder)."""
-        try:
-            config, options = parse_query(query.strip())
-        except ValueError as error:
-            self.link.value = (f"<span class='initviz-share-error' style='color:#c0392b'>"
-                               f"{html.escape(str(error))}</span>")
+        """Apply a pasted query string (its Config; hide/play go to the link builder). Its bad
+        parts are named in the link line; a query with nothing usable changes nothing."""
+        link = read_link(query.strip())
+        error = ("" if not link.ignored else
+                 f"<div class='initviz-share-error' style='color:#c0392b'>"
+                 f"{html.escape(link.notice)}</div>")
+        if link.ignored and not link.applied:
+            self.link.value = error
             return
-        self.on_link(options)
+        self.on_link(link.options)
         base = getattr(self.explorer, "options", None)
         if base is not None and hasattr(base, "preset"):
-            self.explorer.options = dataclasses.replace(base, preset=options.preset)
-        self.explorer.set_config(config)
+            self.explorer.options = dataclasses.replace(base, preset=link.options.preset)
+        self.explorer.set_config(link.config)
         self.refresh()
+        self.link.value = error + self.link.value
 
     # -- Feature protocol -------------------------------------------------------------------
     def on_link(self, options) -> None:
