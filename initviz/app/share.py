@@ -130,7 +130,7 @@ def read_link(query: str) -> Link:
         except ValueError as error:
             ignored.append((_shown("preset", app["preset"]), str(error)))
     accepted: dict[str, object] = {}
-    for key, value in fields.items():
+    for key, value in sorted(fields.items(), key=lambda item: list(FIELDS).index(item[0])):
         try:
             base.replace(**accepted, **{key: value})
         except ValueError as error:
