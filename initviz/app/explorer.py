@@ -55,9 +55,10 @@ def default_features() -> list[Callable[[Explorer], Feature]]:
     return list(FEATURES)
 
 
-def build_features(explorer: Explorer, factories: Sequence[Callable[[Explorer], Feature]]) -> list[Feature]:
-    """``factory(explorer)`` for each factory; each must give an ``initviz.app.features.base.Feature``
-    (the Explorer calls its hooks without checking they exist)."""
+def build_features(explorer: Explorer,
+                   factories: Sequence[Callable[[Explorer], Feature]]) -> list[Feature]:
+    """``factory(explorer)`` for each factory; each must build an
+    ``initviz.app.features.base.Feature`` (the Explorer calls its hooks without looking first)."""
     from initviz.app.features.base import Feature
 
     features = [factory(explorer) for factory in factories]
