@@ -7,19 +7,11 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from initviz.core._lazy import lazy_names
 
 __version__ = "0.1.0"
-
-# public name -> the module that defines it (imported on first access)
-_LAZY = {
-    "Config": "initviz.core.training",
-    "Trainer": "initviz.core.training",
-    "Network": "initviz.core.network",
-    "compare": "initviz.core.compare",
-    "Explorer": "initviz.app.explorer",
-}
 
 __all__ = ["Config", "Explorer", "Network", "Trainer", "__version__", "compare"]
 
@@ -29,15 +21,10 @@ if TYPE_CHECKING:
     from initviz.core.network import Network
     from initviz.core.training import Config, Trainer
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'initviz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), {
+    "Config": "initviz.core.training",
+    "Trainer": "initviz.core.training",
+    "Network": "initviz.core.network",
+    "compare": "initviz.core.compare",
+    "Explorer": "initviz.app.explorer",
+})

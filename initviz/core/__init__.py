@@ -7,15 +7,9 @@ load their modules (and NumPy) when first touched, so ``import initviz.core`` st
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# public name -> the module that defines it (imported on first access)
-_LAZY = {
-    "Config": "initviz.core.training",
-    "Trainer": "initviz.core.training",
-    "Network": "initviz.core.network",
-}
+from initviz.core._lazy import lazy_names
 
 __all__ = ["Config", "Network", "Trainer"]
 
@@ -23,15 +17,8 @@ if TYPE_CHECKING:
     from initviz.core.network import Network
     from initviz.core.training import Config, Trainer
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'initviz.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), {
+    "Config": "initviz.core.training",
+    "Trainer": "initviz.core.training",
+    "Network": "initviz.core.network",
+})
