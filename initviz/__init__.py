@@ -1,18 +1,30 @@
 """initviz: see what a neural network's weight initializer does, and why it matters.
 
-``import initviz`` stays light: the NumPy core loads on first use, and the widget
-(``initviz.Explorer``) only when asked for.
+``from initviz import Config, Trainer, Network, Explorer, compare`` is the public API.
+``import initviz`` stays light: each name loads its module when first touched, the NumPy core
+(``Config``, ``Trainer``, ``Network``, ``compare``) on first use, and the widget
+(``initviz.Explorer``, with matplotlib and ipywidgets) only when asked for.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from initviz.core._lazy import lazy_names
+
 __version__ = "0.1.0"
 
-__all__ = ["Explorer", "__version__"]
+__all__ = ["Config", "Explorer", "Network", "Trainer", "__version__", "compare"]
 
+if TYPE_CHECKING:
+    from initviz.app.explorer import Explorer
+    from initviz.core.compare import compare
+    from initviz.core.network import Network
+    from initviz.core.training import Config, Trainer
 
-def __getattr__(name: str):
-    if name == "Explorer":
-        from initviz.app import Explorer
-
-        return Explorer
-    raise AttributeError(f"module 'initviz' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(globals(), {
+    "Config": "initviz.core.training",
+    "Trainer": "initviz.core.training",
+    "Network": "initviz.core.network",
+    "compare": "initviz.core.compare",
+    "Explorer": "initviz.app.explorer",
+})

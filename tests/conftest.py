@@ -28,6 +28,19 @@ def port() -> int:
     return free_port()
 
 
+# ---------------------------------------------------------------- explorers (headless)
+
+
+def feature_of(explorer, cls):
+    """The explorer's feature (tab) of class ``cls``."""
+    return next(f for f in explorer.features if isinstance(f, cls))
+
+
+def assert_no_errors(explorer) -> None:
+    """Nothing landed in the Output under the app (callbacks' exceptions go there)."""
+    assert not explorer.errors.outputs, explorer.errors.outputs
+
+
 # ---------------------------------------------------------------- servers
 
 

@@ -1,8 +1,13 @@
-"""Servers and browser settings shared by the browser tests (conftest.py) and
-benchmarks/bench_browser.py. Plain Python, no pytest: the benchmark imports it too."""
+"""Servers, browser settings and page helpers shared by the browser tests (conftest.py,
+test_voila*.py, test_lab.py) and benchmarks/bench_browser.py. Plain Python, no pytest: the
+benchmark imports it too.
+
+Page helpers find the app by initviz's own ``initviz-*`` classes and public roles (``role=tab``),
+not by the private classes of Lumino or JupyterLab."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -136,3 +141,118 @@ class Server:
         except subprocess.TimeoutExpired:
             pass
         self._log.close()
+
+
+# ---------------------------------------------------------------- pages (Playwright)
+
+APP_PATH = "/voila/render/explorer.ipynb"
+CELL_ERROR = "There was an error when executing cell"
+FIGURE_CANVAS = "div.jupyter-matplotlib-figure canvas"
+
+# Per painted figure canvas: frames received, a fingerprint of its pixels, and how many
+# distinct colours a coarse pixel sample holds (a blank canvas has one).
+CANVAS_STATE = """
+(selector) => Array.from(document.querySelectorAll(selector))
+  .filter((c) => (c.__initvizFrames || 0) > 0 && c.width > 0 && c.height > 0)
+  .map((c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    let hash = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const rgba = (data[i] << 24) ^ (data[i + 1] << 16) ^ (data[i + 2] << 8) ^ data[i + 3];
+      hash = (Math.imul(hash, 31) + rgba) | 0;
+      if (i % 64 === 0) colours.add(rgba);
+    }
+    return {frames: c.__initvizFrames, hash: hash, colours: colours.size,
+            visible: c.offsetParent !== null};
+  })
+"""
+
+
+def canvases(page) -> list[dict]:
+    """CANVAS_STATE of every figure canvas that received a frame."""
+    return page.evaluate(CANVAS_STATE, FIGURE_CANVAS)
+
+
+def total_frames(page) -> int:
+    return page.evaluate("window.__initvizFrames || 0")
+
+
+def epoch(page) -> int:
+    text = page.locator(".initviz-epoch").inner_text()
+    match = re.search(r"epoch\s+(\d+)", text)
+    assert match, f"no 'epoch N' in the epoch counter: {text!r}"
+    return int(match.group(1))
+
+
+def wait_for_new_frames(page, since: int, timeout: float = 30_000) -> None:
+    page.wait_for_function("(n) => (window.__initvizFrames || 0) > n", arg=since, timeout=timeout)
+
+
+def wait_until_settled(page, quiet_ms: int = 400, timeout: float = 30_000) -> None:
+    """Wait until no new frame has arrived for ``quiet_ms`` (the app finished redrawing)."""
+    page.wait_for_function(
+        """(quiet) => {
+             const now = performance.now(), n = window.__initvizFrames || 0;
+             if (window.__settleCount !== n) { window.__settleCount = n; window.__settleAt = now; }
+             return now - window.__settleAt > quiet;
+           }""",
+        arg=quiet_ms, polling=100, timeout=timeout)
+
+
+def wait_until(predicate, timeout: float, message) -> None:
+    """Poll ``predicate()`` every 0.2 s for ``timeout`` seconds; else fail with ``message``
+    (a string, or a callable giving one)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(message() if callable(message) else message)
+        time.sleep(0.2)
+
+
+def wait_for_a_drawn_figure(page, timeout: float = 60_000) -> None:
+    """Wait for a visible ipympl canvas that received a frame; on timeout say what the page saw."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            """(sel) => Array.from(document.querySelectorAll(sel))
+                 .some((c) => c.width > 0 && c.offsetParent !== null && c.__initvizFrames > 0)""",
+            arg=FIGURE_CANVAS, timeout=timeout)
+    except PlaywrightTimeout:
+        sizes = page.evaluate("(sel) => Array.from(document.querySelectorAll(sel))"
+                              ".map((c) => [c.width, c.height, c.__initvizFrames || 0])",
+                              FIGURE_CANVAS)
+        errors = [e[:300] for e in getattr(page, "errors", [])]
+        raise AssertionError(f"no figure was drawn within {timeout / 1000:.0f} s; canvases "
+                             f"[width, height, frames]: {sizes}; page errors: {errors}") from None
+
+
+def wait_for_app(page, timeout: float = 90_000) -> None:
+    """The app is on the page, Voila's loading screen gone, and no cell failed."""
+    page.wait_for_selector(".initviz-app", state="visible", timeout=timeout)
+    page.wait_for_function("!document.querySelector('#loading')", timeout=timeout)
+    assert CELL_ERROR not in page.inner_text("body")
+
+
+def load_app(page, url: str, timeout: float = 90_000) -> None:
+    """Open ``url`` (the app's page, with any query) and wait for the app (``wait_for_app``)."""
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_app(page, timeout)
+
+
+def open_app(page, server: Server, query: str = "") -> None:
+    """The explorer's Voila page, loaded, its figures drawn and settled."""
+    load_app(page, server.url + APP_PATH + query)
+    wait_for_a_drawn_figure(page)
+    wait_until_settled(page)
+
+
+def open_tab(page, title: str) -> None:
+    """Click the feature tab whose title contains ``title`` (by its ARIA role)."""
+    page.locator(".initviz-tabs").get_by_role("tab", name=title).first.click()
+
+
+def selected_text(page, selector: str) -> str:
+    """The text of the selected option of the dropdown inside ``selector``."""
+    return page.locator(f"{selector} select").evaluate("(s) => s.options[s.selectedIndex].text")

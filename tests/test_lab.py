@@ -14,13 +14,12 @@ import urllib.request
 import pytest
 
 from conftest import NOTEBOOKS, REPO, Server, free_port
-from test_voila import wait_for_a_drawn_figure
+from servers import canvases, wait_for_a_drawn_figure
 
 pytestmark = pytest.mark.browser
 
 OVERRIDES = REPO / "binder" / "overrides.json"
 KERNELS_SETTINGS = "@jupyterlab/apputils-extension:kernels-settings"
-FIGURE_CANVAS = "div.jupyter-matplotlib-figure canvas"
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +68,13 @@ def test_explorer_notebook_renders_in_lab(page, lab_server):
                             && widget.sessionContext.session.kernel;
              return kernel && kernel.status === 'idle';
            }""", timeout=120_000)
-    assert page.locator(".jp-Dialog").count() == 0, "JupyterLab asked something (kernel choice?)"
+    assert page.get_by_role("dialog").count() == 0, "JupyterLab asked something (kernel choice?)"
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".jp-OutputArea .initviz-app", state="visible", timeout=120_000)
     wait_for_a_drawn_figure(page)
     for hook in (".initviz-play", ".initviz-epoch", ".initviz-scale", ".initviz-initializer"):
         assert page.locator(f".jp-OutputArea {hook}").count() >= 1, f"{hook} missing"
-    colours = page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-             .filter((c) => c.width > 0 && c.__initvizFrames > 0 && c.offsetParent !== null)
-             .map((c) => {
-               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-               const s = new Set();
-               for (let i = 0; i < d.length; i += 64) s.add(d[i] * 65536 + d[i+1] * 256 + d[i+2]);
-               return s.size;
-             })""", FIGURE_CANVAS)
+    colours = [c["colours"] for c in canvases(page) if c["visible"]]
     assert colours and min(colours) > 5, f"figure canvas looks blank ({colours})"
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],'
                           ' .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')

@@ -52,6 +52,42 @@ def test_import_initviz_is_light():
     assert not any(m.startswith("initviz.app") or m.startswith("initviz.plots") for m in found)
 
 
+def test_import_initviz_core_is_light():
+    found = _fresh("import initviz.core, json, sys\n"
+                   "print(json.dumps(sorted(sys.modules)))\n")
+    roots = {m.split(".")[0] for m in found}
+    assert not (UI | {"numpy"}) & roots, sorted((UI | {"numpy"}) & roots)
+    loaded = [m for m in found if m.startswith("initviz.")]
+    assert loaded == ["initviz.core", "initviz.core._lazy"], loaded  # names load on first use
+
+
+def test_the_public_api_names_load_the_core_only_until_explorer_is_touched():
+    found = _fresh(
+        "import json, sys\n"
+        "from initviz import Config, Trainer, Network, compare\n"
+        "from initviz.core import Config as C, Trainer as T, Network as N\n"
+        "import initviz.core.compare, initviz.core.network, initviz.core.training\n"
+        "same = [Config is C is initviz.core.training.Config, Trainer is T is initviz.core.training.Trainer,\n"
+        "        Network is N is initviz.core.network.Network, compare is initviz.core.compare.compare]\n"
+        "core = sorted({m.split('.')[0] for m in sys.modules})\n"
+        "import initviz\n"
+        "explorer = initviz.Explorer\n"
+        "from initviz.app.explorer import Explorer\n"
+        "print(json.dumps({'same': same, 'core': core, 'explorer': explorer is Explorer,\n"
+        "                  'ui': sorted({m.split('.')[0] for m in sys.modules})}))\n")
+    assert all(found["same"]), found["same"]
+    assert "numpy" in found["core"] and not UI & set(found["core"]), sorted(UI & set(found["core"]))
+    assert found["explorer"] and {"ipywidgets", "matplotlib"} <= set(found["ui"])
+
+
+def test_unknown_public_names_raise_attribute_error():
+    import initviz.core
+
+    for module in (initviz, initviz.core):
+        with pytest.raises(AttributeError, match="no attribute 'Explorerr'"):
+            module.Explorerr  # noqa: B018
+
+
 def _imports(path: Path) -> set[str]:
     """Top-level package names imported anywhere in a file (absolute imports)."""
     names = set()

@@ -35,6 +35,7 @@ def code_blocks(markdown: str, language: str) -> list[str]:
 def test_readme_api_snippet_runs_and_says_what_the_prose_says():
     (snippet,) = code_blocks(readme_section("The core API in ten lines"), "python")
     assert len(snippet.strip().splitlines()) == 10
+    assert "from initviz import Config, Trainer\n" in snippet  # the public API's short import
     result = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
                             timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -94,6 +95,14 @@ def test_lesson_is_saved_clean_with_a_kernelspec(lesson):
     assert code[0].source.startswith("%matplotlib widget")
     for cell in code:
         assert not cell.outputs and cell.execution_count is None, "saved without outputs"
+
+
+def test_lesson_imports_the_public_api_and_no_widget_module_for_compare(lesson):
+    code = [c.source for c in lesson.cells if c.cell_type == "code"]
+    assert re.search(r"^from initviz import .*\bConfig\b.*\bcompare\b", code[0], re.M), code[0]
+    for source in code:
+        for long_path in ("initviz.app.features.compare", "initviz.core.training"):
+            assert long_path not in source, f"the lesson imports {long_path}:\n{source}"
 
 
 def test_lesson_cells_only_call_the_package(lesson):

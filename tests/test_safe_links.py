@@ -229,7 +229,7 @@ def test_a_failing_widget_callback_reaches_the_errors_box():
     def broken(_change):
         raise RuntimeError("callback exploded")
 
-    explorer.step_button.on_click(explorer._guard(broken))
+    explorer.step_button.on_click(explorer.guard(broken))
     explorer.step_button.click()
     assert "callback exploded" in "".join(o["text"] for o in explorer.errors.outputs)
 

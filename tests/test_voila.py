@@ -1,94 +1,16 @@
 """The Voila app in headless Chromium: it loads cleanly, draws, and reacts to its controls."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from servers import (CELL_ERROR, canvases, epoch, open_app, total_frames, wait_for_new_frames,
+                     wait_until_settled)
+
 pytestmark = pytest.mark.browser
-
-APP_PATH = "/voila/render/explorer.ipynb"
-CELL_ERROR = "There was an error when executing cell"
-FIGURE_CANVAS = "div.jupyter-matplotlib-figure canvas"
-
-# Per painted figure canvas: frames received, a fingerprint of its pixels, and how many
-# distinct colours a coarse pixel sample holds (a blank canvas has one).
-CANVAS_STATE = """
-(selector) => Array.from(document.querySelectorAll(selector))
-  .filter((c) => (c.__initvizFrames || 0) > 0 && c.width > 0 && c.height > 0)
-  .map((c) => {
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const colours = new Set();
-    let hash = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const rgba = (data[i] << 24) ^ (data[i + 1] << 16) ^ (data[i + 2] << 8) ^ data[i + 3];
-      hash = (Math.imul(hash, 31) + rgba) | 0;
-      if (i % 64 === 0) colours.add(rgba);
-    }
-    return {frames: c.__initvizFrames, hash: hash, colours: colours.size,
-            visible: c.offsetParent !== null};
-  })
-"""
-
-
-def canvases(page) -> list[dict]:
-    return page.evaluate(CANVAS_STATE, FIGURE_CANVAS)
-
-
-def total_frames(page) -> int:
-    return page.evaluate("window.__initvizFrames || 0")
-
-
-def epoch(page) -> int:
-    text = page.locator(".initviz-epoch").inner_text()
-    match = re.search(r"epoch\s+(\d+)", text)
-    assert match, f"no 'epoch N' in the epoch counter: {text!r}"
-    return int(match.group(1))
-
-
-def wait_for_new_frames(page, since: int, timeout: float = 30_000) -> None:
-    page.wait_for_function("(n) => (window.__initvizFrames || 0) > n", arg=since, timeout=timeout)
-
-
-def wait_until_settled(page, quiet_ms: int = 400, timeout: float = 30_000) -> None:
-    """Wait until no new frame has arrived for ``quiet_ms`` (the app finished redrawing)."""
-    page.wait_for_function(
-        """(quiet) => {
-             const now = performance.now(), n = window.__initvizFrames || 0;
-             if (window.__settleCount !== n) { window.__settleCount = n; window.__settleAt = now; }
-             return now - window.__settleAt > quiet;
-           }""",
-        arg=quiet_ms, polling=100, timeout=timeout)
 
 
 def fingerprint(page) -> list[int]:
     return [c["hash"] for c in canvases(page) if c["visible"]]
-
-
-def wait_for_a_drawn_figure(page, timeout: float = 60_000) -> None:
-    """Wait for a visible ipympl canvas that received a frame; on timeout say what the page saw."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        page.wait_for_function(
-            """(sel) => Array.from(document.querySelectorAll(sel))
-                 .some((c) => c.width > 0 && c.offsetParent !== null && c.__initvizFrames > 0)""",
-            arg=FIGURE_CANVAS, timeout=timeout)
-    except PlaywrightTimeout:
-        sizes = page.evaluate("(sel) => Array.from(document.querySelectorAll(sel))"
-                              ".map((c) => [c.width, c.height, c.__initvizFrames || 0])",
-                              FIGURE_CANVAS)
-        pytest.fail(f"no figure was drawn within {timeout / 1000:.0f} s; canvases "
-                    f"[width, height, frames]: {sizes}; page errors: {[e[:300] for e in page.errors]}")
-
-
-def open_app(page, server) -> None:
-    page.goto(server.url + APP_PATH, wait_until="domcontentloaded")
-    page.wait_for_selector(".initviz-app", state="visible", timeout=90_000)
-    page.wait_for_function("!document.querySelector('#loading')", timeout=90_000)
-    assert CELL_ERROR not in page.inner_text("body")
-    wait_for_a_drawn_figure(page)
-    wait_until_settled(page)
 
 
 def test_app_loads_and_draws_without_errors(page, voila_server):

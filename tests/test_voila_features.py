@@ -3,18 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from test_voila import (APP_PATH, CELL_ERROR, open_app, total_frames, wait_for_new_frames,
-                        wait_until_settled)
+from servers import (APP_PATH, load_app, open_app, open_tab, selected_text, total_frames,
+                     wait_for_new_frames, wait_until_settled)
 
 pytestmark = pytest.mark.browser
-
-
-def selected_text(page, selector: str) -> str:
-    return page.locator(f"{selector} select").evaluate("(s) => s.options[s.selectedIndex].text")
-
-
-def open_tab(page, title: str) -> None:
-    page.locator(".initviz-tabs .lm-TabBar-tab", has_text=title).first.click()
 
 
 def test_preset_loads_its_setting_and_explains_it(page, voila_server):
@@ -53,11 +45,7 @@ def test_compare_trains_a_and_b_and_states_the_difference(page, voila_server):
 
 
 def test_query_string_starts_the_app_on_that_setting(page, voila_server):
-    page.goto(voila_server.url + APP_PATH + "?initializer=zeros&activation=relu&depth=12",
-              wait_until="domcontentloaded")
-    page.wait_for_selector(".initviz-app", state="visible", timeout=90_000)
-    page.wait_for_function("!document.querySelector('#loading')", timeout=90_000)
-    assert CELL_ERROR not in page.inner_text("body")
+    load_app(page, voila_server.url + APP_PATH + "?initializer=zeros&activation=relu&depth=12")
     page.wait_for_function(
         """() => { const s = document.querySelector('.initviz-initializer select');
                    return s && /zeros/.test(s.options[s.selectedIndex].text); }""", timeout=60_000)

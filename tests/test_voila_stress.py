@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from conftest import NOTEBOOKS, start_voila
-from test_voila import APP_PATH, CELL_ERROR, epoch, open_app, total_frames, wait_for_new_frames
+from servers import (APP_PATH, CELL_ERROR, epoch, load_app, open_app, total_frames, wait_for_app,
+                     wait_for_new_frames, wait_until)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -116,8 +117,7 @@ def test_reload_gets_a_fresh_working_app(page, voila_server):
     page.wait_for_function("() => /epoch\\s+([1-9]\\d*)/.test("
                            "document.querySelector('.initviz-epoch').innerText)")
     page.reload(wait_until="domcontentloaded")
-    page.wait_for_selector(".initviz-app", state="visible", timeout=60_000)
-    page.wait_for_function("!document.querySelector('#loading')", timeout=60_000)
+    wait_for_app(page, 60_000)
     state = page_state(page)
     assert state["initializer"].endswith("glorot_uniform"), "a reload must start from the defaults"
     assert state["epoch"] == 0 and not state["playing"]
@@ -134,14 +134,6 @@ def test_reload_gets_a_fresh_working_app(page, voila_server):
 
 
 # ------------------------------------------------------------------ idle culling
-
-
-def wait_until(predicate, timeout: float, message) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -175,10 +167,8 @@ def test_share_link_works_with_a_preheated_kernel(page, preheat_server):
     wait_until(lambda: "Kernel pool of explorer.ipynb is filled" in server.log_path.read_text(),
                60, lambda: f"no preheated kernel:\n{server.log_tail()}")
     time.sleep(4)  # longer than the cell timeout (3 s)
-    page.goto(server.url + APP_PATH + "?activation=relu&depth=12&initializer=he_normal&play=1",
-              wait_until="domcontentloaded")
-    page.wait_for_selector(".initviz-app", state="visible", timeout=60_000)
-    page.wait_for_function("!document.querySelector('#loading')", timeout=60_000)
+    load_app(page, server.url + APP_PATH + "?activation=relu&depth=12&initializer=he_normal&play=1",
+             60_000)
     assert "Using pre-heated kernel" in server.log_path.read_text(), "the page got no preheated kernel"
     wait_until(lambda: share_settings(page_state(page)["share"]).get("initializer") == "he_normal",
                10, lambda: f"the link's settings were not applied: {page_state(page)}")
@@ -232,7 +222,5 @@ def test_idle_kernels_are_culled_and_a_reload_works(browser, culling_server):
 
 
 def open_app_quick(page, server) -> None:
-    page.goto(server.url + APP_PATH, wait_until="domcontentloaded")
-    page.wait_for_selector(".initviz-app", state="visible", timeout=60_000)
-    page.wait_for_function("!document.querySelector('#loading')", timeout=60_000)
+    load_app(page, server.url + APP_PATH, 60_000)
     assert epoch(page) == 0

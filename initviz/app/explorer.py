@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
@@ -28,6 +28,9 @@ from initviz.core.threads import limit_blas_threads
 from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
 from initviz.plots.views import Frame
+
+if TYPE_CHECKING:
+    from initviz.app.features.base import Feature
 
 FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
@@ -48,27 +51,24 @@ STATUS_TEXT = {
 }
 
 
-class Feature(Protocol):
-    """A teaching feature shown in its own tab under the dashboard (see initviz.app.features).
-
-    ``factory(explorer) -> Feature``. ``on_reset`` runs after the network was re-drawn for a new
-    setting; ``on_frame`` after every dashboard frame, so it must be cheap (or do nothing). An
-    optional ``on_link(options)`` receives the hide/play/preset options of a share link that
-    reached a preheated kernel after the app was built.
-    """
-
-    title: str
-    widget: W.Widget
-
-    def on_reset(self) -> None: ...
-
-    def on_frame(self) -> None: ...
-
-
 def default_features() -> list[Callable[[Explorer], Feature]]:
     from initviz.app.features import FEATURES
 
     return list(FEATURES)
+
+
+def build_features(explorer: Explorer,
+                   factories: Sequence[Callable[[Explorer], Feature]]) -> list[Feature]:
+    """``factory(explorer)`` for each factory; each must build an
+    ``initviz.app.features.base.Feature`` (the Explorer calls its hooks without looking first)."""
+    from initviz.app.features.base import Feature
+
+    features = [factory(explorer) for factory in factories]
+    for factory, feature in zip(factories, features):
+        if not isinstance(feature, Feature):
+            raise TypeError(f"{factory!r} built {type(feature).__name__}, not a subclass of "
+                            "initviz.app.features.base.Feature")
+    return features
 
 
 class Explorer:
@@ -104,7 +104,7 @@ class Explorer:
         self.max_epochs = max_epochs
         self.controls = Controls(config)
         self.controls.hide(self.options.hide)
-        self.controls.on_change(self._guard(self._on_controls))
+        self.controls.on_change(self.guard(self._on_controls))
         self.controls.on_error(self.errors.report)
 
         self.play_button = W.ToggleButton(value=False, description="play", icon="play",
@@ -119,9 +119,9 @@ class Explorer:
                              (self.reset_button, "reset"), (self.epoch_label, "epoch"),
                              (self.status_label, "status")):
             widget.add_class(f"initviz-{name}")
-        self.play_button.observe(self._guard(self._on_play), names="value")
-        self.step_button.on_click(self._guard(lambda _: self.run(1)))
-        self.reset_button.on_click(self._guard(lambda _: self._apply(self.config)))
+        self.play_button.observe(self.guard(self._on_play), names="value")
+        self.step_button.on_click(self.guard(lambda _: self.run(1)))
+        self.reset_button.on_click(self.guard(lambda _: self._apply(self.config)))
 
         self.figure, self.canvas = live_figure(FIGSIZE)
         self.dashboard = Dashboard(self.figure, self.trainer)
@@ -133,10 +133,11 @@ class Explorer:
         self.frames = 0
         self.frame: Frame | None = None  # the last frame drawn from the live trainer
         self.features: list[Feature] = []
+        self.tabs: W.Tab | None = None  # built once the features are
         self.render()
 
         factories = default_features() if features is None else features
-        self.features = [factory(self) for factory in factories]
+        self.features = build_features(self, factories)
         self.tabs = W.Tab(children=[f.widget for f in self.features],
                           titles=[f.title for f in self.features])
         self.tabs.add_class("initviz-tabs")
@@ -152,7 +153,7 @@ class Explorer:
         if self.options.play:
             self.play()
         if wait_for_link:
-            when_requested(self._guard(self._open_link))
+            when_requested(self.guard(self._open_link))
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -207,9 +208,7 @@ class Explorer:
         self.options = options
         self.controls.hide(options.hide)
         for feature in self.features:  # e.g. the Share tab's link builder starts from the link
-            on_link = getattr(feature, "on_link", None)
-            if on_link is not None:
-                on_link(options)
+            feature.on_link(options)
         self.set_config(config)
         if options.play:
             self.play()
@@ -224,7 +223,7 @@ class Explorer:
         self._cancel()
         self._pending = config
         if self._pending_handle is None:
-            self._pending_handle = loop.call_later(DEBOUNCE, self._guard(self._apply_pending))
+            self._pending_handle = loop.call_later(DEBOUNCE, self.guard(self._apply_pending))
 
     def _apply_pending(self) -> None:
         config, self._pending, self._pending_handle = self._pending, None, None
@@ -303,7 +302,7 @@ class Explorer:
         except asyncio.CancelledError:
             raise
         except Exception:
-            self._report()
+            self.report_error()
             self.play_button.value = False
 
     def _show_status(self) -> None:
@@ -320,14 +319,17 @@ class Explorer:
         self.epoch_label.value = f"<b>epoch {trainer.epoch}</b>{loss_text}"
         self.status_label.value = f"<span style='color:{color}'>{text}</span>"
 
-    def _guard(self, callback: Callable) -> Callable:
-        """Run a widget callback on the kernel's loop; show any exception in the Output widget."""
+    # -- the interface features use (initviz.app.features.base) ---------------------------------
+    def guard(self, callback: Callable) -> Callable:
+        """``callback`` wrapped for a widget event: it runs on the kernel's loop (a call from
+        another thread is handed to it), and an exception shows under the app instead of being
+        lost in the kernel's log. Wrap every widget callback with it."""
         def guarded(*args: Any) -> None:
             def call() -> None:
                 try:
                     callback(*args)
                 except Exception:
-                    self._report()
+                    self.report_error()
 
             loop = self._loop
             if loop is not None and loop.is_running() and threading.current_thread() is not self._loop_thread:
@@ -336,7 +338,9 @@ class Explorer:
                 call()
         return guarded
 
-    def _report(self) -> None:
+    def report_error(self) -> None:
+        """Show the exception being handled (its traceback) in the errors box under the app
+        (the last few are kept)."""
         self.errors.report(traceback.format_exc())
 
     def _show_link_notice(self, link: Link) -> None:
@@ -345,6 +349,17 @@ class Explorer:
         self.link_notice.value = ("" if not notice else
                                   "<div style='color:#a04000;font-size:12px'>"
                                   f"{html.escape(notice)}</div>")
+
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """Where background work runs as a task: the running loop, else the kernel's loop the
+        app was built on; None in a plain script (then run the work at once)."""
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        loop = self._loop
+        return loop if loop is not None and not loop.is_closed() else None
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -1,10 +1,12 @@
 """Teaching features, each a tab under the Explorer's dashboard.
 
-A feature is a class built as ``Feature(explorer)`` with ``title``, ``widget``, ``on_reset()``
-and ``on_frame()`` (see ``initviz.app.explorer.Feature``). FEATURES lists them in tab order.
+Each is a subclass of :class:`initviz.app.features.base.Feature` (``title``, ``widget``, and
+the no-op hooks ``on_reset()``, ``on_frame()``, ``on_link(options)`` it overrides as needed),
+built as ``SomeFeature(explorer)``. FEATURES lists them in tab order.
 """
 from __future__ import annotations
 
+from initviz.app.features.base import Feature
 from initviz.app.features.code import CodeFeature
 from initviz.app.features.compare import CompareFeature
 from initviz.app.features.export import ExportFeature
@@ -15,4 +17,7 @@ from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature
 
-FEATURES: list = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]
+__all__ = ["FEATURES", "CodeFeature", "CompareFeature", "ExportFeature", "Feature", "PresetsFeature",
+           "ReplayFeature", "SharePanel", "SweepFeature", "SymmetryFeature", "TheoryFeature"]
+
+FEATURES: list[type[Feature]] = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]

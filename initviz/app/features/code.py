@@ -10,6 +10,8 @@ import html
 
 import ipywidgets as W
 
+from initviz.app.features.base import Feature
+
 PRE_STYLE = ("background:#f7f7f7;border:1px solid #ddd;border-radius:4px;padding:8px;"
              "font-size:12px;line-height:1.35;white-space:pre;overflow:auto;max-height:320px;"
              "margin:4px 0")
@@ -21,13 +23,13 @@ def code_html(title: str, code: str, css_class: str) -> str:
             f"<pre style='{PRE_STYLE}'>{html.escape(code)}</pre></div>")
 
 
-class CodeFeature:
+class CodeFeature(Feature):
     """The Dense line, and Keras and PyTorch models for ``explorer.config``, as text and HTML."""
 
     title = "Code"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.line = W.HTML()
         self.line.add_class("initviz-code-line")
         self.keras_html = W.HTML(layout=W.Layout(width="50%"))
@@ -57,7 +59,7 @@ class CodeFeature:
         self.keras_html.value = code_html("Keras", self.keras, "initviz-code-keras-text")
         self.pytorch_html.value = code_html("PyTorch", self.pytorch, "initviz-code-pytorch-text")
 
-    # -- Feature protocol -------------------------------------------------------------------
+    # -- Feature hooks ----------------------------------------------------------------------
     def on_reset(self) -> None:
         try:
             self.refresh()
@@ -65,7 +67,4 @@ class CodeFeature:
             self._config = None
             self.line.value = ("<span style='color:#c0392b'>Could not write the code for this "
                                "setting (details below the app).</span>")
-            self.explorer._report()
-
-    def on_frame(self) -> None:
-        pass
+            self.explorer.report_error()

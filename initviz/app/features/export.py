@@ -16,6 +16,7 @@ import re
 import ipywidgets as W
 import numpy as np
 
+from initviz.app.features.base import Feature
 from initviz.core.training import PER_EPOCH, PER_HIDDEN, PER_LAYER, History
 
 
@@ -83,14 +84,14 @@ def download_link(data: bytes, filename: str, mime: str, text: str) -> str:
             f"class='initviz-download' style='margin-right:16px'>⬇ {html.escape(text)}</a>")
 
 
-class ExportFeature:
+class ExportFeature(Feature):
     """PNG and CSV buttons; each click fills ``links`` (``.initviz-export-links``) with a link."""
 
     title = "Export"
     png_dpi = 144  # twice the screen figure's 72 dpi: sharp enough for slides
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.png_button = W.Button(description="dashboard PNG", icon="image",
                                    tooltip="a picture of the dashboard, for slides",
                                    layout=W.Layout(width="160px"))
@@ -112,8 +113,8 @@ class ExportFeature:
                    "std, update ratio (log10), activation mean/std, % saturated and % dead."
                    "</div>"),
         ])
-        self.png_button.on_click(explorer._guard(lambda _: self.make_png()))
-        self.csv_button.on_click(explorer._guard(lambda _: self.make_csv()))
+        self.png_button.on_click(explorer.guard(lambda _: self.make_png()))
+        self.csv_button.on_click(explorer.guard(lambda _: self.make_csv()))
 
     def make_png(self) -> bytes:
         data = dashboard_png(self.explorer, dpi=self.png_dpi)
@@ -134,11 +135,8 @@ class ExportFeature:
     def _show(self) -> None:
         self.links.value = self._png + self._csv
 
-    # -- Feature protocol -------------------------------------------------------------------
+    # -- Feature hooks ----------------------------------------------------------------------
     def on_reset(self) -> None:
         # links describe the previous run: drop them
         self._png = self._csv = ""
         self.links.value = ""
-
-    def on_frame(self) -> None:
-        pass

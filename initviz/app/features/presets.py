@@ -11,6 +11,7 @@ import html
 
 import ipywidgets as W
 
+from initviz.app.features.base import Feature
 from initviz.core import presets
 
 CHOOSE = "choose a lesson…"
@@ -31,13 +32,13 @@ def preset_html(preset: presets.Preset | None, modified: bool = False) -> str:
             f"<b>Question:</b> {html.escape(preset.question)}</div>{note}</div>")
 
 
-class PresetsFeature:
+class PresetsFeature(Feature):
     """A Dropdown of presets (``.initviz-preset``), the lesson text, and a "load again" button."""
 
     title = "Presets"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         options = [(CHOOSE, None)] + [(presets.get(n).title, n) for n in presets.names()]
         self.dropdown = W.Dropdown(options=options, value=None, description="preset",
                                    style={"description_width": "60px"},
@@ -52,11 +53,11 @@ class PresetsFeature:
         self.widget = W.VBox([W.HBox([self.dropdown, self.reload]), self.text])
         self._holding = False
         # a link with ?preset=name started from that preset: show it as chosen (already applied)
-        start = getattr(explorer.options, "preset", None)
+        start = explorer.options.preset
         if start in presets.names():
             self._show(start)
-        self.dropdown.observe(explorer._guard(self._on_pick), names="value")
-        self.reload.on_click(explorer._guard(lambda _: self.load(self.dropdown.value)))
+        self.dropdown.observe(explorer.guard(self._on_pick), names="value")
+        self.reload.on_click(explorer.guard(lambda _: self.load(self.dropdown.value)))
 
     @property
     def preset(self) -> presets.Preset | None:
@@ -94,21 +95,18 @@ class PresetsFeature:
     def _set_option(self, name: str | None) -> None:
         """Share links are then written as changes to this preset (``?preset=he_relu&depth=30``)."""
         options = self.explorer.options
-        if hasattr(options, "preset") and options.preset != name:
+        if options.preset != name:
             self.explorer.options = dataclasses.replace(options, preset=name)
 
     def _modified(self) -> bool:
         preset = self.preset
         return preset is not None and preset.config() != self.explorer.config
 
-    # -- Feature protocol -------------------------------------------------------------------
+    # -- Feature hooks ----------------------------------------------------------------------
     def on_reset(self) -> None:
         # a share link opened in the Share tab may have named another preset
-        linked = getattr(self.explorer.options, "preset", None)
+        linked = self.explorer.options.preset
         if linked is not None and linked != self.dropdown.value:
             self._show(linked)
         elif self.preset is not None:
             self.text.value = preset_html(self.preset, self._modified())
-
-    def on_frame(self) -> None:
-        pass

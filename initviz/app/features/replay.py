@@ -14,6 +14,7 @@ import bisect
 import ipywidgets as W
 import numpy as np
 
+from initviz.app.features.base import Feature
 from initviz.plots.views import Frame
 
 MAX_PREDICTIONS = 256  # recorded prediction grids (40 x 40 floats each: ~6 KB)
@@ -32,13 +33,13 @@ def past_frame(trainer, index: int, boundary: np.ndarray | None = None) -> Frame
                  activation=trainer.config.activation)
 
 
-class ReplayFeature:
+class ReplayFeature(Feature):
     """An IntSlider (``.initviz-replay``) over the recorded snapshots and a "live" button."""
 
     title = "Replay"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.slider = W.IntSlider(min=0, max=0, value=0, description="snapshot", readout=False,
                                   continuous_update=True, disabled=True,
                                   layout=W.Layout(width="520px"))
@@ -60,8 +61,8 @@ class ReplayFeature:
         self._predictions: list[np.ndarray] = []
         self._count = -1
         self._holding = False
-        self.slider.observe(explorer._guard(self._on_slide), names="value")
-        self.live_button.on_click(explorer._guard(lambda _: self.go_live()))
+        self.slider.observe(explorer.guard(self._on_slide), names="value")
+        self.live_button.on_click(explorer.guard(lambda _: self.go_live()))
         self.on_frame()
 
     # -- actions ----------------------------------------------------------------------------
@@ -113,7 +114,7 @@ class ReplayFeature:
         self._set_slider()
         return True
 
-    # -- Feature protocol -------------------------------------------------------------------
+    # -- Feature hooks ----------------------------------------------------------------------
     def on_reset(self) -> None:
         self._count = -1
         self._epochs, self._predictions = [], []

@@ -13,6 +13,7 @@ import os
 
 import ipywidgets as W
 
+from initviz.app.features.base import Feature
 from initviz.app.share import AppOptions, read_link, to_query
 from initviz.core.config import FIELDS, Config
 
@@ -39,13 +40,13 @@ def page_link(query: str) -> str | None:
     return path + query if path else None
 
 
-class SharePanel:
+class SharePanel(Feature):
     """A Text field (``.initviz-share``) with the current setting's query, kept up to date."""
 
     title = "Share"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.text = W.Text(description="link query", style={"description_width": "80px"},
                            layout=W.Layout(width="640px"))
         self.text.add_class("initviz-share")
@@ -53,7 +54,7 @@ class SharePanel:
                                     tooltip="load the setting written in the field",
                                     layout=W.Layout(width="80px"))
         self.open_button.add_class("initviz-share-open")
-        options = getattr(explorer, "options", None) or AppOptions()
+        options = explorer.options
         hideable = HIDEABLE
         self.hide = W.SelectMultiple(options=hideable, value=tuple(n for n in options.hide if n in hideable),
                                      rows=6, description="hide", style={"description_width": "80px"},
@@ -67,16 +68,15 @@ class SharePanel:
             W.HBox([self.text, self.open_button]), self.link, W.HTML(NOTE),
             W.HBox([self.hide, self.play], layout=W.Layout(align_items="flex-start", justify_content="flex-start")),
         ])
-        self.hide.observe(explorer._guard(lambda _: self.refresh()), names="value")
-        self.play.observe(explorer._guard(lambda _: self.refresh()), names="value")
-        self.open_button.on_click(explorer._guard(lambda _: self.open(self.text.value)))
+        self.hide.observe(explorer.guard(lambda _: self.refresh()), names="value")
+        self.play.observe(explorer.guard(lambda _: self.refresh()), names="value")
+        self.open_button.on_click(explorer.guard(lambda _: self.open(self.text.value)))
         self.refresh()
 
     @property
     def options(self) -> AppOptions:
         """The explorer's options (e.g. its preset) with this tab's hide/play choices."""
-        base = getattr(self.explorer, "options", None) or AppOptions()
-        return dataclasses.replace(base, hide=tuple(self.hide.value), play=bool(self.play.value))
+        return dataclasses.replace(self.explorer.options, hide=tuple(self.hide.value), play=bool(self.play.value))
 
     @property
     def query(self) -> str:
@@ -102,14 +102,13 @@ class SharePanel:
             self.link.value = error
             return
         self.on_link(link.options)
-        base = getattr(self.explorer, "options", None)
-        if base is not None and hasattr(base, "preset"):
-            self.explorer.options = dataclasses.replace(base, preset=link.options.preset)
+        self.explorer.options = dataclasses.replace(self.explorer.options,
+                                                    preset=link.options.preset)
         self.explorer.set_config(link.config)
         self.refresh()
         self.link.value = error + self.link.value
 
-    # -- Feature protocol -------------------------------------------------------------------
+    # -- Feature hooks ----------------------------------------------------------------------
     def on_link(self, options) -> None:
         """A link's hide/play options become the link builder's (also for a link that reaches
         a preheated kernel after the app was built)."""
@@ -118,6 +117,3 @@ class SharePanel:
 
     def on_reset(self) -> None:
         self.refresh()
-
-    def on_frame(self) -> None:
-        pass

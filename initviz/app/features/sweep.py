@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import html
-import traceback
 
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
-from initviz.app.features.compare import current_loop
+from initviz.app.features.base import Feature
 from initviz.core.sweep import DEFAULT_DEPTHS, DEFAULT_EPOCHS, DEFAULT_SCALES, Sweep, SweepResult, base_config
 from initviz.core.training import Config
 from initviz.plots.sweep_view import SweepView
@@ -23,14 +22,14 @@ SLICE_BUDGET = 0.04  # seconds of training per turn of the event loop
 FIGSIZE = (6.0, 3.6)
 
 
-class SweepFeature:
+class SweepFeature(Feature):
     """The map (``.initviz-sweep-figure``), a sweep button, a progress bar and a colour toggle."""
 
     title = "Depth × scale"
 
     def __init__(self, explorer, depths=DEFAULT_DEPTHS, scales=DEFAULT_SCALES,
                  epochs: int = DEFAULT_EPOCHS) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.depths, self.scales = tuple(depths), tuple(scales)
         self.button = W.Button(description="sweep", icon="th", button_style="primary",
                                tooltip="train every depth x scale cell (press again to cancel)",
@@ -48,12 +47,12 @@ class SweepFeature:
         self.epochs.add_class("initviz-sweep-epochs")
         self.status = W.HTML()
         self.status.add_class("initviz-sweep-status")
-        self.button.on_click(explorer._guard(self._on_click))
-        self.color.observe(explorer._guard(self._on_color), names="value")
+        self.button.on_click(explorer.guard(self._on_click))
+        self.color.observe(explorer.guard(self._on_color), names="value")
 
         self.figure, self.canvas = live_figure(FIGSIZE, "initviz-sweep-figure")
         self.view = SweepView(self.figure, self.depths, self.scales, self.color.value)
-        self._cid = self.canvas.mpl_connect("button_press_event", explorer._guard(self._on_press))
+        self._cid = self.canvas.mpl_connect("button_press_event", explorer.guard(self._on_press))
 
         intro = W.HTML(
             "<div style='font-size:12px;max-width:380px'>Each cell trains the current setting "
@@ -71,7 +70,7 @@ class SweepFeature:
         self.status.value = self._note("press <b>sweep</b> to fill the map")
         # no draw now: the page draws the figure when it first shows it (a faster start)
 
-    # -- the Feature protocol --------------------------------------------------------------------
+    # -- Feature hooks -----------------------------------------------------------------------------
     def on_reset(self) -> None:
         config = self.explorer.config
         changed = config != self._config
@@ -80,9 +79,6 @@ class SweepFeature:
         if cancelled:
             self.cancel("cancelled: the setting changed")
         self._show_selection(note_stale=not cancelled)
-
-    def on_frame(self) -> None:
-        pass
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -103,7 +99,7 @@ class SweepFeature:
         self.progress.value = 0
         self._redraw(full=True)
         self.status.value = self._note("sweeping…")
-        loop = current_loop(self.explorer)
+        loop = self.explorer.event_loop
         if loop is None:  # a plain script: run now
             for _ in self.sweep:
                 pass
@@ -145,7 +141,7 @@ class SweepFeature:
         except asyncio.CancelledError:
             raise
         except Exception:
-            self.explorer.errors.append_stderr(traceback.format_exc())
+            self.explorer.report_error()
         finally:
             self.button.description, self.button.icon = "sweep", "th"
 

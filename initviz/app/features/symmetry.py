@@ -12,6 +12,7 @@ import time
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
+from initviz.app.features.base import Feature
 from initviz.core import symmetry
 from initviz.core.symmetry import SymmetryReport
 from initviz.plots.symmetry_view import SymmetryView
@@ -21,13 +22,13 @@ COST_FACTOR = 20.0  # ... and at least 20x the last measurement's cost (huge net
 FIGSIZE = (8.0, 2.5)
 
 
-class SymmetryFeature:
+class SymmetryFeature(Feature):
     """The symmetry meter: bars per hidden layer, updated at most every ``MIN_INTERVAL`` s."""
 
     title = "Symmetry"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.figure, self.canvas = live_figure(FIGSIZE, "initviz-symmetry-figure")
         self.summary = W.HTML()
         self.summary.add_class("initviz-symmetry-summary")
@@ -58,11 +59,11 @@ class SymmetryFeature:
 
     def _hidden(self) -> bool:
         """True when the explorer's tabs show another tab (then frames skip the measurement)."""
-        tabs = getattr(self.explorer, "tabs", None)
+        tabs = self.explorer.tabs  # None while the features are being built
         if tabs is None or self.widget not in tabs.children:
             return False
         if not self._watching:
-            tabs.observe(self.explorer._guard(self._on_tab), names="selected_index")
+            tabs.observe(self.explorer.guard(self._on_tab), names="selected_index")
             self._watching = True
         index = tabs.selected_index
         return index is None or tabs.children[index] is not self.widget

@@ -14,6 +14,7 @@ import math
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
+from initviz.app.features.base import Feature
 from initviz.core import theory
 from initviz.plots.theory_view import TheoryView, per_layer_factor
 
@@ -29,13 +30,13 @@ def _factor_words(factor: float) -> str:
     return f"×{factor:.3g} per layer ({trend})"
 
 
-class TheoryFeature:
+class TheoryFeature(Feature):
     """Predicted (line) vs measured (markers) per-layer std at initialisation, redone on reset."""
 
     title = "Theory"
 
     def __init__(self, explorer) -> None:
-        self.explorer = explorer
+        super().__init__(explorer)
         self.figure, self.canvas = live_figure(FIGSIZE, "initviz-theory-figure")
         self.summary = W.HTML()
         self.summary.add_class("initviz-theory-summary")
@@ -68,6 +69,3 @@ class TheoryFeature:
             text = (f"activation std, theory: {html.escape(_factor_words(predicted))}; "
                     f"this network: {html.escape(_factor_words(measured))}")
         self.summary.value = f"<div style='font-size:13px'>{text}</div>"
-
-    def on_frame(self) -> None:
-        pass

@@ -1,0 +1,50 @@
+"""The base class of the teaching features, one tab each under the Explorer's dashboard.
+
+A feature is built as ``SomeFeature(explorer)``, shows ``widget`` in a tab titled ``title`` and
+is told what happens through three hooks, all no-ops here, so a feature overrides only the ones
+it needs:
+
+- ``on_reset()``: the network was re-drawn for a new setting (a control moved, reset, a preset,
+  a link); called before the first frame of that setting.
+- ``on_frame()``: a dashboard frame was drawn (up to ~24 a second while playing): keep it cheap.
+- ``on_link(options)``: a share link's hide/play/preset options reached a running app (a
+  preheated Voila kernel gets its page's link after the app was built).
+
+Features talk to the Explorer through its public interface only: ``config``, ``trainer``,
+``dashboard``, ``frame``, ``options``, ``controls``, ``tabs``, ``errors``, ``playing``,
+``set_config()``, ``pause()``, ``render()``, ``guard(callback)`` (wrap every widget callback:
+runs it on the kernel's loop, shows its exception under the app), ``report_error()`` (show the
+exception being handled) and ``event_loop`` (where background work runs as a task; None in a
+plain script, where it runs at once).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import ipywidgets as W
+
+    from initviz.app.explorer import Explorer
+    from initviz.app.share import AppOptions
+
+
+class Feature:
+    """One tab under the Explorer: set ``title``, build ``self.widget``, override hooks as needed.
+
+    Subclasses call ``super().__init__(explorer)`` first; it keeps ``self.explorer``.
+    """
+
+    title: ClassVar[str] = ""
+    widget: W.Widget
+
+    def __init__(self, explorer: Explorer) -> None:
+        self.explorer = explorer
+
+    def on_reset(self) -> None:
+        """The network was re-drawn for a new setting (nothing to do by default)."""
+
+    def on_frame(self) -> None:
+        """A dashboard frame was drawn; must be cheap (nothing to do by default)."""
+
+    def on_link(self, options: AppOptions) -> None:
+        """A share link's options reached the running app (nothing to do by default)."""
