@@ -27,7 +27,8 @@ How it is computed
   the arc-cosine kernel for the correlation map. They are exact, with no Gaussian quadrature.
 * ``fixed_point`` is the fixed point that iterating the length map from ``q0`` (default 1)
   reaches: the first root of ``L(q) - q`` in the direction the iteration moves, bracketed on a
-  geometric grid and bisected in log q. 0 when the signal dies out (no bias, ordered), ``inf``
+  geometric grid and refined by regula falsi (Illinois) in log q. The edge of chaos is where
+  chi1 at that fixed point crosses 1 (a geometric scan of sw, then bisection). 0 when the signal dies out (no bias, ordered), ``inf``
   when it grows without bound (no fixed point: ReLU past sw = 2, linear past 1, ...).
 
 Limits worth knowing
@@ -55,13 +56,12 @@ from initviz.core._registry import check_finite
 __all__ = ["fixed_point", "chi1", "critical_weight_variance", "depth_scale",
            "jacobian_singular_values", "length_map", "correlation_map", "correlation_slope",
            "preactivation_variances", "activation_std", "critical_line", "depth_scale_grid",
-           "ORDER", "ORDER_2D"]
+           "fixed_correlation", "redraw_gaussian", "ORDER", "ORDER_2D"]
 
 ORDER = 200       # Gauss-Hermite nodes for one Gaussian (even: no node at the kink at 0)
 ORDER_2D = 64     # nodes per dimension for the correlation map's two Gaussians
 Q_MIN, Q_MAX = 1e-20, 1e24  # the q -> 0 and q -> inf limits are evaluated here
 _SCAN_FACTOR = 16.0         # geometric bracketing step of the fixed-point search
-_ROOT_STEPS = 24            # Illinois steps inside the bracket
 _BISECTIONS = 60
 
 
@@ -204,6 +204,24 @@ def activation_std(activation: str, q) -> np.ndarray | float:
 # the length map's fixed point and chi1
 
 
+def _illinois(f, xa, fa, xb, fb, steps: int = 40, tol: float = 1e-13):
+    """Roots of ``f`` (vectorised) in brackets ``[xa, xb]`` with ``f(xa)``, ``f(xb)`` of
+    opposite signs: the Illinois variant of regula falsi (superlinear, never leaves the bracket;
+    at a jump it still closes in on the jump). Stops when every step is below ``tol``."""
+    for _ in range(steps):
+        with np.errstate(all="ignore"):
+            x = xb - fb * (xb - xa) / (fb - fa)
+        x = np.where(np.isfinite(x), x, 0.5 * (xa + xb))
+        fx = f(x)
+        flip = fx * fb < 0
+        xa, fa = np.where(flip, xb, xa), np.where(flip, fb, fa * 0.5)
+        done = bool(np.all(np.abs(x - xb) <= tol * np.maximum(1.0, np.abs(x))))
+        xb, fb = x, fx
+        if done:
+            break
+    return xb
+
+
 def _fixed_points(act: activations.Activation, sw: np.ndarray, sb: np.ndarray,
                   q0: float) -> np.ndarray:
     """Vectorised :func:`fixed_point` over broadcast arrays of sw and sb.
@@ -252,14 +270,7 @@ def _fixed_points(act: activations.Activation, sw: np.ndarray, sb: np.ndarray,
     if brackets.any():
         xa, ra = np.where(brackets, xa, 0.0), np.where(brackets, ra, 1.0)
         xb, rb = np.where(brackets, xb, 1.0), np.where(brackets, rb, -1.0)
-        for _ in range(_ROOT_STEPS):
-            with np.errstate(all="ignore"):
-                x = xb - rb * (xb - xa) / (rb - ra)
-            x = np.where(np.isfinite(x), x, 0.5 * (xa + xb))
-            r = ratio(x)
-            flip = r * rb < 0
-            xa, ra = np.where(flip, xb, xa), np.where(flip, rb, ra * 0.5)
-            xb, rb = x, r
+        xb = _illinois(ratio, xa, ra, xb, rb)
         result = np.where(brackets, np.exp(xb), result)
     return result
 
@@ -302,8 +313,7 @@ def chi1(activation: str, weight_variance: float, bias_variance: float) -> float
 # the edge of chaos
 
 
-_SW_GRID = np.geomspace(1e-2, 1e4, 97)   # the scan of critical_line: 16 points per decade
-_SW_BISECTIONS = 32
+_SW_GRID = np.geomspace(1e-2, 1e4, 25)   # the scan of critical_line: 4 points per decade
 
 
 def critical_line(activation: str, bias_variances) -> np.ndarray:
@@ -318,18 +328,27 @@ def critical_line(activation: str, bias_variances) -> np.ndarray:
     flat = sbs.reshape(-1, 1)
     SB = np.broadcast_to(flat, (flat.shape[0], _SW_GRID.size))
     SW = np.broadcast_to(_SW_GRID, SB.shape)
-    chi = _chi1(act, SW, _fixed_points(act, SW, SB, 1.0))
-    above = chi >= 1
+    with np.errstate(divide="ignore"):
+        log_chi = np.log(_chi1(act, SW, _fixed_points(act, SW, SB, 1.0)))
+    above = log_chi >= 0
     first = np.argmax(above, axis=1)
     found = above.any(axis=1) & (first > 0)
     k = np.where(found, first, 1)
-    lo, hi = _SW_GRID[k - 1], _SW_GRID[k]   # chi1(lo) < 1 <= chi1(hi)
+    rows = np.arange(k.size)
     sb = flat[:, 0]
-    for _ in range(_SW_BISECTIONS):
-        mid = np.sqrt(lo * hi)
-        up = _chi1(act, mid, _fixed_points(act, mid, sb, 1.0)) >= 1
-        lo, hi = np.where(up, lo, mid), np.where(up, mid, hi)
-    out = np.where(found, np.sqrt(lo * hi), math.nan)
+
+    def f(x):  # log chi1 at sw = e^x: 0 on the edge of chaos
+        sw = np.exp(x)
+        with np.errstate(divide="ignore"):
+            return np.log(_chi1(act, sw, _fixed_points(act, sw, sb, 1.0)))
+
+    lo = np.log(_SW_GRID[k - 1])
+    hi = np.log(_SW_GRID[k])
+    f_lo = np.where(found, log_chi[rows, k - 1], -1.0)
+    f_hi = np.where(found, log_chi[rows, k], 1.0)
+    f_lo = np.where(np.isfinite(f_lo), f_lo, -50.0)   # chi1 = 0 (no slope at q* = 0)
+    x = _illinois(f, lo, f_lo, hi, f_hi, steps=60, tol=1e-12)
+    out = np.where(found, np.exp(x), math.nan)
     out = np.where(above[:, 0], _SW_GRID[0], out)  # chaotic already at the grid's start
     return out.reshape(sbs.shape)
 
@@ -339,7 +358,7 @@ def critical_weight_variance(activation: str, bias_variance: float) -> float:
     edge of chaos. tanh with no bias: 1; ReLU: 2 whatever the bias (He's value; leaky_relu
     2/(1 + 0.01^2), linear 1). For GELU and swish chi1 can jump across 1 where the fixed point
     switches; the jump is returned. NaN where chi1 stays below 1 up to a weight variance of
-    1e4. Found by a geometric scan of the weight variance and bisection (relative 1e-11)."""
+    1e4. Found by a geometric scan of the weight variance and regula falsi in log sw."""
     sb = _variance("bias_variance", bias_variance)
     return float(critical_line(activation, np.float64(sb)))
 
