@@ -39,6 +39,9 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)
         self._starting: set[str] = set()  # kernel ids being started (not yet counted by len)
         self._started_at: dict[str, float] = {}
+        if self.max_kernels:
+            self.log.info("initviz kernel limit: at most %d kernels (pages) at once",
+                          self.max_kernels)
 
     def _in_use(self) -> set[str]:
         return set(self.list_kernel_ids()) | self._starting
