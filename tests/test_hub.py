@@ -25,6 +25,8 @@ pytestmark = pytest.mark.browser
 
 HUB_CONFIG = REPO / "deploy" / "jupyterhub" / "jupyterhub_config.py"
 SIZING = json.loads((REPO / "deploy" / "jupyterhub" / "sizing.json").read_text())
+MAX_KERNELS = json.loads((REPO / "deploy" / "jupyter_server_config.json").read_text())[
+    "LimitedKernelManager"]["max_kernels"]
 APP_URL = "/voila/render/explorer.ipynb"
 STUDENTS = ("ada", "grace")
 
@@ -164,11 +166,12 @@ def test_two_students_each_get_the_app_and_train(browser, hub):
         assert len(kernels) == 1, f"{name}: one page, one kernel ({kernels})"
         server_mb, kernel_mb = _rss_mb(pid), _rss_mb(kernels[0])
         print(f"{name}: server {server_mb:.0f} MB, kernel {kernel_mb:.0f} MB (VmHWM)")
-        total = server_mb + SIZING["per_student"]["max_kernels"] * kernel_mb
+        total = server_mb + MAX_KERNELS * kernel_mb
         assert total <= guarantee_mb, (
-            f"{name}: server {server_mb:.0f} MB + {SIZING['per_student']['max_kernels']} x "
+            f"{name}: server {server_mb:.0f} MB + {MAX_KERNELS} x "
             f"kernel {kernel_mb:.0f} MB exceeds mem_guarantee {guarantee_mb:.0f} MB")
     log = hub.log_path.read_text(errors="replace")
     assert "Starting service 'idle-culler'" in log, "the idle culler service was not started"
-    assert log.count(f"initviz kernel limit: at most {SIZING['per_student']['max_kernels']} kernels") == len(STUDENTS), (
+    limit = f"initviz kernel limit: at most {MAX_KERNELS} kernels"
+    assert log.count(limit) == len(STUDENTS), (
         "each student's server runs initviz.serving.LimitedKernelManager")

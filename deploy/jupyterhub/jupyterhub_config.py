@@ -7,8 +7,10 @@
 Each student's server is a ``jupyterhub-singleuser`` process in this Python environment, opening
 Voila at ``/user/NAME/voila/render/explorer.ipynb``. The explorer notebook is written from the
 INSTALLED initviz (initviz.notebook_template) into a folder all students can read, at hub start;
-no checkout is needed. Per-student figures (memory, CPU, culling) come from sizing.json beside
-this file, where each is explained and measured; README.md "Teaching a class" sizes a class.
+no checkout is needed. Per-student figures (memory, CPU, server culling) come from sizing.json
+beside this file, where each is explained and measured; the servers' own settings (Voila, kernel
+limit and culling) from deploy/jupyter_server_config.json. README.md "Teaching a class" sizes a
+class.
 
 Environment variables (all optional):
     INITVIZ_NOTEBOOK_DIR   where the explorer notebook is written (default: the environment's
@@ -42,7 +44,7 @@ Limits: ``Spawner.mem_limit`` / ``cpu_limit`` / ``*_guarantee`` are set for spaw
 enforce them (DockerSpawner, SystemdSpawner, KubeSpawner). The LocalProcessSpawner cannot: it
 only passes them to the server as MEM_LIMIT / CPU_LIMIT. On one machine the hub's
 ``active_server_limit`` (below) keeps the class within what the machine holds, and each server
-runs at most ``max_kernels`` pages (initviz.serving.LimitedKernelManager).
+runs at most ``max_kernels`` pages (deploy/jupyter_server_config.json).
 """
 import importlib.util
 import json
@@ -55,7 +57,6 @@ c = get_config()  # noqa: F821 (defined by JupyterHub when it loads this file)
 HERE = Path(__file__).resolve().parent
 SIZING = json.loads((HERE / "sizing.json").read_text(encoding="utf-8"))
 STUDENT = SIZING["per_student"]
-CULLING = SIZING["culling"]
 APP_NOTEBOOK = "explorer.ipynb"
 
 
@@ -86,24 +87,21 @@ NOTEBOOK_DIR = write_app_notebooks(Path(os.environ.get(
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.notebook_dir = str(NOTEBOOK_DIR)
 c.Spawner.default_url = f"/voila/render/{APP_NOTEBOOK}"
-c.Spawner.args = [
-    # Voila as a server extension, as initviz app serves it; visitors see no tracebacks (the
-    # server's log has them).
-    "--VoilaConfiguration.template=lab",
-    "--VoilaConfiguration.theme=light",
-    "--VoilaConfiguration.strip_sources=True",
-    "--VoilaConfiguration.show_tracebacks=False",
-    "--VoilaExecutor.timeout=60",
-    "--VoilaExecutor.cell_error_instruction=The details are in the server log.",
-    # A student's pages: at most max_kernels kernels, those with no page connected give their
-    # place first (Voila's shutdown from a closed page never arrives, voila#1458).
-    "--ServerApp.kernel_manager_class=initviz.serving.LimitedKernelManager",
-    f"--LimitedKernelManager.max_kernels={STUDENT['max_kernels']}",
-    # Kernel culling: a kernel with no activity for this long is shut down.
-    f"--MappingKernelManager.cull_idle_timeout={CULLING['kernel_idle_seconds']}",
-    f"--MappingKernelManager.cull_interval={CULLING['kernel_cull_interval_seconds']}",
-    "--MappingKernelManager.cull_connected=False",
-]
+
+
+def server_args(config: dict) -> list[str]:
+    """jupyter_server config (``{"Class": {"trait": value}}``) as command-line arguments."""
+    return [f"--{section}.{trait}={value}"
+            for section, traits in config.items() for trait, value in traits.items()]
+
+
+# The students' servers: Voila as initviz app serves it, no tracebacks for visitors (the server's
+# log has them), at most max_kernels pages per student (initviz.serving.LimitedKernelManager:
+# kernels with no page connected give their place first, since Voila's shutdown from a closed
+# page never arrives, voila#1458), idle kernels culled. One home, shared with the container
+# image (deploy/Dockerfile copies it into /etc/jupyter/jupyter_server_config.d/).
+SERVER_CONFIG = json.loads((HERE.parent / "jupyter_server_config.json").read_text("utf-8"))
+c.Spawner.args = server_args(SERVER_CONFIG)
 
 # ---------------------------------------------------------------- per-student resources
 
@@ -144,7 +142,8 @@ if importlib.util.find_spec("jupyterhub_idle_culler") is not None:
     c.JupyterHub.services = [{
         "name": "idle-culler",
         "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                    f"--timeout={CULLING['server_idle_seconds']}"],
+                    f"--timeout={SIZING['culling']['server_idle_seconds']}",
+                    f"--cull-every={SIZING['culling']['server_cull_every_seconds']}"],
     }]
     c.JupyterHub.load_roles = [{
         "name": "idle-culler",
