@@ -272,9 +272,12 @@ def test_public_app_needs_the_printed_token(start_app):
     assert "initviz" not in body
     status, _, body = _no_redirect_get(f"{base}/?token={token}")
     assert status == 200 and WIDGET_VIEW in body
-    cmdlines = [(Path("/proc") / pid / "cmdline").read_bytes()
-                for pid in os.listdir("/proc") if pid.isdigit()
-                and (Path("/proc") / pid / "cmdline").exists()]
+    cmdlines = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdlines.append((Path("/proc") / pid / "cmdline").read_bytes())
+        except OSError:  # exited meanwhile
+            pass
     voila = [c for c in cmdlines if b"voila" in c and f"--port={port}".encode() in c]
     assert voila, "the Voila process was not found"
     assert all(token.encode() not in c for c in cmdlines), "the token is in a command line"

@@ -203,3 +203,36 @@ def test_hub_config_limits_are_the_z2jh_ones_and_fit_the_machine(hub_config):
     culler = config.JupyterHub.services[0]
     assert culler["name"] == "idle-culler"
     assert f"--timeout={SIZING['culling']['server_idle_seconds']}" in culler["command"]
+
+
+# ---------------------------------------------------------------- README "Teaching a class"
+
+
+def _teaching_section() -> str:
+    text = (REPO / "README.md").read_text()
+    start = text.index("## Teaching a class")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_readme_sizing_is_computed_from_the_figures():
+    """The per-student figures and the table of README.md "Teaching a class" are sizing.json's:
+    a node holds min((memory - 2 GiB) / mem_guarantee, cores / cpu_guarantee) students."""
+    import math
+
+    text = _teaching_section()
+    pages = SERVER["LimitedKernelManager"]["max_kernels"]
+    guarantee, limit = megabytes(STUDENT["mem_guarantee"]), megabytes(STUDENT["mem_limit"])
+    assert f"**{guarantee:.0f} MiB guaranteed** (the server, {MEASURED['server_mb']} MB, with" in text
+    assert f"{'two' if pages == 2 else pages} pages of {MEASURED['kernel_mb']} MB)" in text
+    assert f"**{limit / 1024:.0f} GiB limit**" in text
+    assert f"adds {MEASURED['largest_network_mb']} MB" in text
+    assert f"**{STUDENT['cpu_guarantee']} core guaranteed**" in text
+    assert f"**{STUDENT['cpu_limit']:.0f} core limit**" in text
+    rows = re.findall(r"^\| (\d+) cores, (\d+) GiB[^|]*\| (\d+) \| (\d+) \| (\d+) \|$", text, re.M)
+    assert len(rows) >= 3, "the sizing table"
+    for cores, memory, per_node, for_40, for_200 in (map(int, row) for row in rows):
+        holds = int(min((memory * 1024 - 2048) // guarantee, cores / STUDENT["cpu_guarantee"]))
+        assert per_node == holds, (cores, memory)
+        assert (for_40, for_200) == (math.ceil(40 / holds), math.ceil(200 / holds))
+    replicas = VALUES["scheduling"]["userPlaceholder"]["replicas"]
+    assert f"keep {replicas} placeholder pods" in text
