@@ -87,11 +87,6 @@ def test_binder_link_voila_and_ref():
     (("app", "--port", "http"), "not a port number"),
     (("app", "--ip", "not an ip!"), "--ip"),
     (("app", "--bogus"), "unrecognized arguments"),
-    (("app", "--token", "short"), "at least 8"),
-    (("app", "--token", "has space in it"), "at least 8"),
-    (("app", "--token", "abcdefgh123", "--no-token"), "not allowed with"),
-    (("app", "--max-kernels", "0"), "at least 1"),
-    (("app", "--max-kernels", "many"), "not a number of kernels"),
     (("figure", "--depth", "x"), "expected an integer"),
     (("figure", "--scale", "big"), "expected a number"),
     (("figure", "--epochs", "-1"), "epochs must be from 0"),
@@ -208,6 +203,20 @@ def test_app_serves_only_the_explorer(start_app):
 
 
 # ---------------------------------------------------------------- public serving
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--token", "short"), "at least 8"),
+    (("--token", "has space in it"), "at least 8"),
+    (("--token", "abcdefgh123", "--no-token"), "not allowed with"),
+    (("--max-kernels", "0"), "at least 1"),
+    (("--max-kernels", "many"), "not a number of kernels"),
+])
+def test_bad_serving_options_exit_2_with_a_message(args, message):
+    result = run("app", "--no-browser", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def _access(*argv: str) -> tuple[bool, str | None]:
