@@ -120,7 +120,8 @@ def test_dockerfile_installs_the_package_and_serves_the_app():
     assert VALUES["singleuser"]["defaultUrl"].endswith("/explorer.ipynb")
     assert ("COPY deploy/jupyter_server_config.json "
             "/etc/jupyter/jupyter_server_config.d/initviz.json") in DOCKERFILE
-    # repo2docker's rules: a non-root user with uid 1000
+    # repo2docker's rules: `jupyter notebook` on PATH, run by a non-root user with uid 1000
+    assert '"notebook>=7,<8"' in DOCKERFILE
     assert re.search(r"^ARG NB_UID=1000$", DOCKERFILE, re.M)
     assert re.search(r"^USER \$\{NB_UID\}$", DOCKERFILE, re.M)
     # the single-user server's JupyterHub: the chart's major version
