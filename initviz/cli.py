@@ -1,6 +1,7 @@
 """The ``initviz`` command line.
 
-    initviz app [--port N] [--no-browser] [--ip IP]   serve the explorer with standalone Voila
+    initviz app [--port N] [--no-browser] [--ip IP] [--token T | --no-token] [--max-kernels N]
+                                                       serve the explorer with standalone Voila
     initviz binder-link OWNER/REPO [--voila] [--ref REF]   print Binder badge Markdown
     initviz figure [--preset NAME] [--initializer NAME] [--depth N] ... [-o out.png]
                                                        render a static dashboard for slides
@@ -86,6 +87,33 @@ def ip_or_host(text: str) -> str:
     raise argparse.ArgumentTypeError(f"not an IP address or host name: {text!r}")
 
 
+def access_token(text: str) -> str:
+    if len(text) < 8 or not re.fullmatch(r"[A-Za-z0-9._~-]+", text):
+        raise argparse.ArgumentTypeError(
+            "a token must be at least 8 letters, digits or ._~- (it goes in a URL)")
+    return text
+
+
+def kernel_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of kernels: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--max-kernels must be at least 1, got {count}")
+    return count
+
+
+def is_public(ip: str) -> bool:
+    """Whether Voila listening on ``ip`` can be reached from other machines (not loopback)."""
+    if ip.lower() in ("localhost", "localhost.localdomain"):
+        return False
+    try:
+        return not ipaddress.ip_address(ip).is_loopback
+    except ValueError:  # a host name other than localhost: assume it is reachable
+        return True
+
+
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -140,12 +168,26 @@ def _run_binder_link(args: argparse.Namespace) -> int:
 
 
 def _configure_app(p: argparse.ArgumentParser) -> None:
+    p.epilog = ("Serving a class: --ip 0.0.0.0 listens on every address of this machine; a "
+                "token is then required (printed in the URL), tracebacks are hidden from "
+                "visitors, and --max-kernels caps the pages served at once (about 140 MB and "
+                "up to one core each).")
     p.add_argument("--port", type=port_number, default=None,
                    help=f"port to listen on (default: {DEFAULT_PORT}, or the next free one)")
     p.add_argument("--ip", type=ip_or_host, default=DEFAULT_IP,
                    help=f"address to listen on (default: {DEFAULT_IP}, this machine only)")
     p.add_argument("--no-browser", action="store_true",
                    help="do not open a web browser, just print the URL")
+    access = p.add_mutually_exclusive_group()
+    access.add_argument("--token", type=access_token, default=None, metavar="TOKEN",
+                        help="the token visitors need (default: none on this machine only; "
+                             "a random one, printed in the URL, on any other address)")
+    access.add_argument("--no-token", action="store_true",
+                        help="serve without a token even on a public address (anyone who can "
+                             "reach the port gets a kernel)")
+    p.add_argument("--max-kernels", type=kernel_count, default=None, metavar="N",
+                   help="serve at most N pages at once; the next visitor gets a page saying "
+                        "the server is full (default: no limit)")
 
 
 def _port_free(ip: str, port: int) -> bool:
@@ -194,10 +236,51 @@ def _wait_until_listening(proc, ip: str, port: int, timeout: float) -> None:
     raise CommandError(f"Voila did not start listening on port {port} within {timeout:.0f} s")
 
 
-def voila_command(notebook: str, *, port: int, ip: str) -> list[str]:
-    """The standalone-Voila command line that serves ``notebook`` (and nothing else)."""
+# Serving beyond this machine (initviz app --ip on a non-loopback address): visitors see a short
+# message where a cell failed; the traceback (server paths) goes to the server's log only.
+PUBLIC_VOILA_ARGS = (
+    "--show_tracebacks=False",
+    "--VoilaExecutor.cell_error_instruction=The details are in the server log.",
+)
+KERNEL_LIMIT_CLASS = "initviz.serving.LimitedKernelManager"
+
+
+def voila_command(notebook: str, *, port: int, ip: str, public: bool = False,
+                  token: bool = False, max_kernels: int | None = None) -> list[str]:
+    """The standalone-Voila command line that serves ``notebook`` (and nothing else).
+
+    ``public``: tracebacks hidden from visitors. ``token``: a token is required, read by Voila
+    from the environment variable JUPYTER_TOKEN (so it is not in the process list).
+    ``max_kernels``: at most that many pages at once (:mod:`initviz.serving`).
+    """
+    options = list(VOILA_ARGS)
+    if public:
+        options = [o for o in options if not o.startswith("--show_tracebacks=")]
+        options += PUBLIC_VOILA_ARGS
+    if token:
+        options.append("--Voila.auto_token=True")
+    if max_kernels is not None:
+        options += [f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_LIMIT_CLASS}",
+                    f"--LimitedKernelManager.max_kernels={max_kernels}"]
     return [sys.executable, "-m", "voila", notebook, f"--port={port}", f"--Voila.ip={ip}",
-            "--Voila.port_retries=0", "--no-browser", *VOILA_ARGS]
+            "--Voila.port_retries=0", "--no-browser", *options]
+
+
+def app_access(args: argparse.Namespace) -> tuple[bool, str | None]:
+    """``(public, token)`` for ``initviz app``: on a non-loopback address a token is required,
+    ``--token``'s or a fresh random one, unless ``--no-token`` (warned on stderr)."""
+    import secrets
+
+    public = is_public(args.ip)
+    if args.token is not None:
+        return public, args.token
+    if not public:
+        return False, None
+    if args.no_token:
+        print(f"{PROG} app: warning: serving on {args.ip} without a token: anyone who can "
+              "reach this port gets a kernel on this machine", file=sys.stderr, flush=True)
+        return True, None
+    return True, secrets.token_urlsafe(24)
 
 
 def _exit_on_signal(signum, frame):  # turns SIGTERM into SystemExit, so cleanup runs
@@ -206,6 +289,7 @@ def _exit_on_signal(signum, frame):  # turns SIGTERM into SystemExit, so cleanup
 
 def _run_app(args: argparse.Namespace) -> int:
     import importlib.util
+    import os
     import signal
     import shutil
     import subprocess
@@ -219,6 +303,7 @@ def _run_app(args: argparse.Namespace) -> int:
             raise CommandError(f"{module} is not installed in this Python ({sys.executable}); "
                                "reinstall initviz: python -m pip install initviz")
 
+    public, token = app_access(args)
     port = _choose_port(args.ip, args.port)
     # Stop Voila and its kernels when this process is told to stop (not only on Ctrl+C).
     for name in ("SIGTERM", "SIGHUP"):
@@ -228,14 +313,19 @@ def _run_app(args: argparse.Namespace) -> int:
     try:
         notebook = write_explorer_notebook(workdir / "explorer.ipynb")
         (workdir / "voila.json").write_text("{}\n", encoding="utf-8")
-        cmd = voila_command(notebook.name, port=port, ip=args.ip)
+        cmd = voila_command(notebook.name, port=port, ip=args.ip, public=public,
+                            token=token is not None, max_kernels=args.max_kernels)
+        env = dict(os.environ)
+        env.pop("JUPYTER_TOKEN", None)
+        if token is not None:
+            env["JUPYTER_TOKEN"] = token
         # Voila reads voila.json from its working directory: run it in the temporary folder so
         # a voila.json wherever the user happens to be cannot change what is served.
-        proc = subprocess.Popen(cmd, cwd=workdir)
+        proc = subprocess.Popen(cmd, cwd=workdir, env=env)
         try:
             _wait_until_listening(proc, args.ip, port, STARTUP_TIMEOUT)
             shown = f"[{args.ip}]" if ":" in args.ip else args.ip
-            url = f"http://{shown}:{port}/"
+            url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
             print(f"\ninitviz explorer: {url}\n(press Ctrl+C to stop)\n", flush=True)
             if not args.no_browser:
                 import webbrowser

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -134,41 +135,250 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, ""
 
 
-def test_app_serves_only_the_explorer(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "app.log", "wb")
-    proc = subprocess.Popen([*CLI, "app", "--no-browser", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+class App(NamedTuple):
+    proc: subprocess.Popen
+    url: str  # as printed, token included
+    log: Path  # Voila's messages (stderr)
+
+
+def _start_app(tmp_path: Path, *args: str) -> App:
+    """``initviz app --no-browser ARGS`` started; returns once it printed its URL."""
+    log_path = tmp_path / "app.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*CLI, "app", "--no-browser", *args], cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # the URL is printed once Voila is ready
+        line = proc.stdout.readline().decode()
+        if not line and proc.poll() is not None:
+            break
+        if "http://" in line:
+            return App(proc, line.split("initviz explorer:", 1)[1].strip(), log_path)
+    _stop_app(App(proc, "", log_path))
+    pytest.fail(f"initviz app printed no URL:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop_app(app: App) -> None:
     try:
-        deadline = time.monotonic() + 90
-        url_line = ""
-        while time.monotonic() < deadline and not url_line:  # the URL is printed once ready
-            line = proc.stdout.readline().decode()
-            if not line and proc.poll() is not None:
-                break
-            if "http://" in line:
-                url_line = line
-        assert f"http://127.0.0.1:{port}/" in url_line, (tmp_path / "app.log").read_text()
-        base = f"http://127.0.0.1:{port}"
-        status, body = _get(base + "/")
-        assert status == 200
-        assert "initviz" in body and "Explorer()" not in body  # rendered, sources stripped
-        for path in ("/tree", "/api/contents", "/api/kernels", "/api/sessions", "/api/terminals",
-                     "/lab", "/edit/explorer.ipynb", "/files/explorer.ipynb",
-                     "/voila/files/explorer.ipynb"):
-            status, body = _get(base + path)
-            assert status != 200 or ('"content"' not in body and '"type"' not in body), path
-            assert status != 200, f"{path} is exposed ({status})"
+        os.kill(app.proc.pid, signal.SIGTERM)  # initviz app stops Voila and its kernels
+        app.proc.wait(timeout=30)
+    except ProcessLookupError:
+        pass
     finally:
-        os.kill(proc.pid, signal.SIGTERM)  # initviz app stops Voila and its kernels
         try:
-            proc.wait(timeout=30)
-        finally:
+            os.killpg(app.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        app.proc.stdout.close()
+
+
+@pytest.fixture
+def start_app(tmp_path):
+    started = []
+
+    def start(*args: str) -> App:
+        app = _start_app(tmp_path, *args)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        _stop_app(app)
+
+
+def test_app_serves_only_the_explorer(start_app):
+    port = free_port()
+    app = start_app("--port", str(port))
+    assert app.url == f"http://127.0.0.1:{port}/", app.log.read_text()  # no token on loopback
+    base = f"http://127.0.0.1:{port}"
+    status, body = _get(base + "/")
+    assert status == 200
+    assert "initviz" in body and "Explorer()" not in body  # rendered, sources stripped
+    for path in ("/tree", "/api/contents", "/api/kernels", "/api/sessions", "/api/terminals",
+                 "/lab", "/edit/explorer.ipynb", "/files/explorer.ipynb",
+                 "/voila/files/explorer.ipynb"):
+        status, body = _get(base + path)
+        assert status != 200 or ('"content"' not in body and '"type"' not in body), path
+        assert status != 200, f"{path} is exposed ({status})"
+
+
+# ---------------------------------------------------------------- public serving
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--token", "short"), "at least 8"),
+    (("--token", "has space in it"), "at least 8"),
+    (("--token", "abcdefgh123", "--no-token"), "not allowed with"),
+    (("--max-kernels", "0"), "at least 1"),
+    (("--max-kernels", "many"), "not a number of kernels"),
+])
+def test_bad_serving_options_exit_2_with_a_message(args, message):
+    result = run("app", "--no-browser", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def _access(*argv: str) -> tuple[bool, str | None]:
+    return cli.app_access(cli.build_parser().parse_args(["app", *argv]))
+
+
+@pytest.mark.parametrize("ip, public", [
+    ("127.0.0.1", False), ("127.0.0.2", False), ("::1", False), ("localhost", False),
+    ("0.0.0.0", True), ("::", True), ("192.0.2.10", True), ("lab.example.org", True),
+])
+def test_a_token_is_required_beyond_loopback(ip, public):
+    assert cli.is_public(ip) is public
+    is_public, token = _access("--ip", ip)
+    assert is_public is public
+    if public:
+        assert token is not None and len(token) >= 32  # secrets.token_urlsafe(24)
+        assert token != _access("--ip", ip)[1], "a fresh token each time"
+    else:
+        assert token is None
+    assert _access("--ip", ip, "--token", "course-2026-x") == (public, "course-2026-x")
+
+
+def test_no_token_opts_out_with_a_warning(capsys):
+    assert _access("--ip", "0.0.0.0", "--no-token") == (True, None)
+    assert "without a token" in capsys.readouterr().err
+    assert _access("--ip", "127.0.0.1", "--no-token") == (False, None)
+    assert capsys.readouterr().err == "", "no warning on this machine only"
+
+
+# In a page Voila rendered, the explorer's cell output (the kernel ran Explorer()).
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _no_redirect_get(url: str) -> tuple[int, str, str]:
+    """GET without following redirects: (status, Location header, body)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = conn.getresponse()
+        return (response.status, response.getheader("Location") or "",
+                response.read().decode("utf-8", "replace"))
+    finally:
+        conn.close()
+
+
+def test_public_app_needs_the_printed_token(start_app):
+    """On 0.0.0.0 (reached here through 127.0.0.1 only) the page needs the URL's token; the
+    token is handed to Voila in its environment, not on its command line."""
+    port = free_port()
+    app = start_app("--ip", "0.0.0.0", "--port", str(port))
+    assert app.url.startswith(f"http://0.0.0.0:{port}/?token=")
+    token = app.url.split("?token=", 1)[1]
+    base = f"http://127.0.0.1:{port}"
+    status, location, _ = _no_redirect_get(base + "/")
+    assert status == 302 and "/login" in location, (status, location)
+    status, _, body = _no_redirect_get(base + "/?token=wrong-token-123")
+    assert status in (302, 403), status
+    assert "initviz" not in body
+    status, _, body = _no_redirect_get(f"{base}/?token={token}")
+    assert status == 200 and WIDGET_VIEW in body
+    cmdlines = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdlines.append((Path("/proc") / pid / "cmdline").read_bytes())
+        except OSError:  # exited meanwhile
+            pass
+    voila = [c for c in cmdlines if b"voila" in c and f"--port={port}".encode() in c]
+    assert voila, "the Voila process was not found"
+    assert all(token.encode() not in c for c in cmdlines), "the token is in a command line"
+
+
+FAILING_NOTEBOOK = {
+    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}},
+    "cells": [{"cell_type": "code", "id": "fails", "metadata": {}, "execution_count": None,
+               "outputs": [], "source": "raise RuntimeError('secret-server-detail /srv/x')"}],
+}
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_public_serving_hides_tracebacks_and_logs_them(tmp_path, public):
+    """The command line ``initviz app`` runs, on a notebook whose cell raises: served publicly,
+    the visitor sees a short message and the server's log the error; locally, the traceback."""
+    from servers import Server
+
+    (tmp_path / "fails.ipynb").write_text(json.dumps(FAILING_NOTEBOOK))
+    (tmp_path / "voila.json").write_text("{}")
+    port = free_port()
+    cmd = cli.voila_command("fails.ipynb", port=port, ip="127.0.0.1", public=public)
+    server = Server(cmd, url=f"http://127.0.0.1:{port}", cwd=tmp_path, log=tmp_path / "v.log")
+    try:
+        server.wait_ready("/")  # renders the notebook once
+        status, body = _get(server.url + "/")
+    finally:
+        server.stop()
+    log = (tmp_path / "v.log").read_text()
+    assert status == 200
+    assert "secret-server-detail" in log, "the error is logged on the server"
+    if public:
+        assert "secret-server-detail" not in body and "Traceback" not in body
+        assert "There was an error when executing cell" in body
+        assert "The details are in the server log." in body
+        assert "--show_tracebacks=True" not in body, "no advice meant for the operator"
+    else:
+        assert "secret-server-detail" in body
+
+
+def test_max_kernels_answers_the_next_page_with_a_full_page(start_app):
+    """With --max-kernels 1 the first page gets the app and its kernel; the second a 503 page
+    saying the server is full, and no second kernel is started."""
+    from initviz.serving import FULL_MESSAGE
+
+    port = free_port()
+    app = start_app("--port", str(port), "--max-kernels", "1")
+    first_status, first = _get(app.url)
+    assert first_status == 200 and WIDGET_VIEW in first
+    try:
+        with urllib.request.urlopen(app.url, timeout=60) as response:
+            second_status, second = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        second_status, second = error.code, error.read().decode()
+    assert second_status == 503
+    assert FULL_MESSAGE.format(max_kernels=1) in second
+    assert WIDGET_VIEW not in second
+    assert "Voila exited" not in app.log.read_text()
+    assert "Refused a new kernel: 1 of 1 running" in app.log.read_text()
+
+
+def test_kernel_limit_reclaims_kernels_no_page_is_connected_to():
+    """A kernel whose page went away (Voila's shutdown on unload never arrives) gives its place
+    to the next page; a kernel with a page connected does not; then the next start is refused."""
+    import asyncio
+
+    from tornado.web import HTTPError
+
+    from initviz.serving import LimitedKernelManager
+
+    async def scenario():
+        manager = LimitedKernelManager(max_kernels=1, reclaim_after=0.0)
+        try:
+            abandoned = await manager.start_kernel(kernel_name="python3")
+            kept = await manager.start_kernel(kernel_name="python3")
+            assert manager.list_kernel_ids() == [kept], "the unconnected kernel was reclaimed"
+            manager.notify_connect(kept)  # a page's websocket
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            log.close()
+                await manager.start_kernel(kernel_name="python3")
+            except HTTPError as error:
+                refused = error.status_code
+            else:
+                refused = None
+            assert refused == 503
+            assert manager.list_kernel_ids() == [kept]
+            assert abandoned != kept
+        finally:
+            await manager.shutdown_all(now=True)
+
+    asyncio.run(scenario())
 
 
 # ---------------------------------------------------------------- figure
