@@ -260,3 +260,74 @@ def test_the_share_tab_escapes_a_pasted_query():
 def test_a_link_shorter_than_the_limit_is_read_in_full():
     query = "?depth=3&" + "x=1&" * ((MAX_QUERY_LENGTH - 20) // 4)
     assert read_link(query).config.depth == 3
+
+
+# ------------------------------------------------------------------ every HTML widget escapes
+
+
+def _assert_escaped(markup: str) -> None:
+    assert "<script" not in markup and "<img" not in markup, markup[:300]
+    assert "&lt;script&gt;" in markup or "&lt;img" in markup, markup[:300]
+
+
+def test_text_shown_as_html_is_escaped_everywhere(monkeypatch):
+    """Each function that puts link, preset, Config, code or exception text into an HTML
+    widget escapes it: a payload never becomes markup."""
+    from initviz.app import controls
+    from initviz.app.features import code, export, presets as presets_tab
+    from initviz.core import presets
+
+    preset = presets.Preset("x", PAYLOAD, {}, PAYLOAD + "\n" + PAYLOAD, PAYLOAD)
+    _assert_escaped(presets_tab.preset_html(preset))
+    _assert_escaped(code.code_html(PAYLOAD, PAYLOAD, "initviz-code-keras-text"))
+    _assert_escaped(export.download_link(b"1", PAYLOAD, "text/csv", PAYLOAD))
+    info = controls.initializers.info("zeros")._replace(formula=PAYLOAD, description=PAYLOAD)
+    monkeypatch.setattr(controls.initializers, "info", lambda name: info)
+    _assert_escaped(controls.initializer_help("zeros"))
+
+
+def test_the_share_tabs_page_link_escapes_the_address(monkeypatch):
+    from initviz.app.explorer import Explorer
+    from initviz.app.features.share_panel import SharePanel
+
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/x.ipynb'" + PAYLOAD)
+    panel = Explorer(features=[SharePanel]).features[0]
+    _assert_escaped(panel.link.value)
+    assert "href='/voila/render/x.ipynb&#x27;" in panel.link.value
+
+
+def test_feature_summaries_escape_their_text(monkeypatch):
+    from initviz.app.explorer import Explorer
+    from initviz.app.features import compare as compare_tab
+    from initviz.app.features.compare import CompareFeature
+    from initviz.app.features.sweep import SweepFeature
+    from initviz.app.features.symmetry import SymmetryFeature
+    from initviz.core import symmetry
+    from initviz.core.compare import CompareResult
+    from initviz.core.sweep import SweepResult
+
+    monkeypatch.setattr(compare_tab, "describe_config", lambda config: PAYLOAD)
+    monkeypatch.setattr(CompareResult, "summary", lambda self: PAYLOAD)
+    monkeypatch.setattr(SweepResult, "summary", lambda self: PAYLOAD)
+    monkeypatch.setattr(symmetry.SymmetryReport, "summary", lambda self: PAYLOAD)
+    explorer = Explorer(depth=1, width=4, features=[CompareFeature, SweepFeature, SymmetryFeature])
+    compare_feature, sweep_feature, symmetry_feature = explorer.features
+    _assert_escaped(compare_feature.a_label.value)
+    compare_feature.epochs.value = 10
+    compare_feature.start()  # no event loop here: runs at once
+    _assert_escaped(compare_feature.summary.value)
+    sweep_feature.depths, sweep_feature.scales = (1,), (1.0,)
+    sweep_feature.epochs.value = 10
+    sweep_feature.start()
+    _assert_escaped(sweep_feature.status.value)
+    symmetry_feature.refresh()
+    _assert_escaped(symmetry_feature.summary.value)
+
+
+def test_the_errors_box_shows_exception_text_as_plain_text():
+    from initviz.app.errors import ErrorLog
+
+    log = ErrorLog()
+    log.report(PAYLOAD)
+    (output,) = log.outputs
+    assert output["output_type"] == "stream" and output["text"] == PAYLOAD + "\n"
