@@ -80,9 +80,9 @@ _MIN_ACCEPTANCE = 0.01  # trunc_normal's rejection samplers must keep at least 1
 # ---------------------------------------------------------------------------------------------
 def _shape(shape: object) -> tuple[int, ...]:
     """``shape`` as a tuple of positive ints (an int means a 1-D shape), or a ValueError."""
-    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
+    given: Any = (shape,) if isinstance(shape, numbers.Integral) else shape
     try:
-        dims = tuple(dims)  # type: ignore[arg-type]
+        dims: tuple = tuple(given)
     except TypeError:
         raise ValueError(f"shape must be a tuple of positive integers, got {shape!r}") from None
     for d in dims:
@@ -223,7 +223,7 @@ def _fill(n: int, dtype: type, draw_accepted: Callable[[int], np.ndarray], accep
     """n iid accepted draws: propose in vectorised batches sized by the acceptance rate (at most
     4M proposals at a time), keep the accepted ones, repeat for the remainder. Exact rejection
     sampling, no per-element loop."""
-    out = np.empty(n, dtype=dtype)
+    out: np.ndarray = np.empty(n, dtype=dtype)
     filled = 0
     while filled < n:
         need = n - filled
@@ -1078,10 +1078,10 @@ _KERAS_CLASS_NAMES = (
 # Names written without underscores ('henormal', 'HENORMAL', 'xavieruniform'). Names ending in
 # '_' are left out so 'normal_' (PyTorch) can never be confused with 'normal' (Keras).
 _SQUASHED: dict[str, str] = {}
-for _key, _canonical in [*((n, n) for n in _REGISTRY), *_ALIASES.items()]:
+for _key, _name in [*((n, n) for n in _REGISTRY), *_ALIASES.items()]:
     if not _key.endswith("_"):
-        assert _SQUASHED.setdefault(_key.replace("_", ""), _canonical) == _canonical, _key
-del _key, _canonical
+        assert _SQUASHED.setdefault(_key.replace("_", ""), _name) == _name, _key
+del _key, _name
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

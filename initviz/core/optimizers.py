@@ -17,8 +17,11 @@ from initviz.core._registry import check_finite, lookup
 
 class _Optimizer:
     learning_rate: float
-    gradient_multiple: float | None = None
-    """c when every update is c times the gradient (plain SGD), else None."""
+
+    @property
+    def gradient_multiple(self) -> float | None:
+        """c when every update is c times the gradient (plain SGD), else None."""
+        return None
 
     def updates(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError

@@ -222,7 +222,7 @@ def _illinois(f, xa, fa, xb, fb, steps: int = 40, tol: float = 1e-13):
     return xb
 
 
-def _fixed_points(act: activations.Activation, sw: np.ndarray, sb: np.ndarray,
+def _fixed_points(act: activations.Activation, sw: np.ndarray | float, sb: np.ndarray | float,
                   q0: float) -> np.ndarray:
     """Vectorised :func:`fixed_point` over broadcast arrays of sw and sb.
 
@@ -396,8 +396,9 @@ def _cmap(act: activations.Activation, sw: float, sb: float, q: float, c: np.nda
     return (sw * cross + sb) / (sw * diag + sb)
 
 
-def _cslope(act: activations.Activation, sw: float, q: float, c: np.ndarray) -> np.ndarray:
+def _cslope(act: activations.Activation, sw: float, q: float, c: np.ndarray | float) -> np.ndarray:
     """chi_c = sw E[phi'(u1) phi'(u2)] (Schoenholz et al.): the correlation map's slope at q*."""
+    c = np.asarray(c, dtype=float)
     closed = _HOMOGENEOUS.get(act.name)
     if closed is not None:
         return sw * closed.slope_kernel(c)
@@ -539,6 +540,7 @@ def jacobian_singular_values(network, X, dtype=None) -> np.ndarray:
                 J = W[None, :, :] * d                    # (n, width, width)
             else:
                 J = (J.reshape(n * width, width) @ W).reshape(n, width, width) * d
+        assert J is not None  # depth >= 2 was checked: at least one layer was multiplied in
         return np.linalg.svd(J, compute_uv=False)
 
 
