@@ -331,3 +331,16 @@ def test_the_errors_box_shows_exception_text_as_plain_text():
     log.report(PAYLOAD)
     (output,) = log.outputs
     assert output["output_type"] == "stream" and output["text"] == PAYLOAD + "\n"
+
+
+def test_the_readme_says_what_a_link_does():
+    """README's "Share links" sentences, checked: its example link is refused for memory, its
+    ignored keys make no notice, its budget is the default."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "`?n_samples=100000&depth=50&width=512` is refused with the memory" in readme
+    link = read_link("?n_samples=100000&depth=50&width=512")
+    assert any("needs about" in reason for _, reason in link.ignored)
+    assert "memory budget of a\n  kernel (256 MB" in readme and memory_budget() == 256 * 2**20
+    assert read_link("?theme=dark&utm_source=x&fbclid=y").notice == ""
