@@ -28,7 +28,9 @@ def preset_html(preset: presets.Preset | None, modified: bool = False) -> str:
     return ("<div class='initviz-preset-text' style='font-size:13px;line-height:1.4'>"
             f"<b>{html.escape(preset.title)}</b><br>{lines}"
             f"<div class='initviz-preset-question' style='margin-top:6px'>"
-            f"<b>Question:</b> {html.escape(preset.question)}</div>{note}</div>")
+            f"<b>Question:</b> {html.escape(preset.question)}</div>"
+            f"<div class='initviz-preset-conditions' style='color:#7f8c8d;font-size:12px'>"
+            f"Measured with {html.escape(preset.conditions)}.</div>{note}</div>")
 
 
 class PresetsFeature:
