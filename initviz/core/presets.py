@@ -70,7 +70,7 @@ PRESETS: tuple[Preset, ...] = (
         {"initializer": "ones"},
         "Every weight is 1: like zeros, all units of a layer are identical, and each layer adds "
         "up fan_in inputs, so tanh units sit at ±1.\nSaturated units have slope 0: the hidden "
-        "layers get no gradient (status: vanishing).",
+        "layers get no gradient (status: symmetric, the first of the two causes).",
         "Look at the activation histograms: where are the units, and what is tanh's slope there? "
         "Would ones work better with fewer, narrower layers?",
         epochs=100,
