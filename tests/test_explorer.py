@@ -142,3 +142,28 @@ def test_batch_size_control_shows_full_batch_and_any_size():
     assert explorer.config.batch_size == 32
     explorer.controls.batch_size.value = explorer.controls.batch_size.options[0][1]
     assert explorer.config.batch_size is None
+
+
+def test_saturation_bars_have_a_100_percent_track_and_their_numbers():
+    """Positive-only tanh layers saturate: each bar's length and label is the layer's fraction,
+    on a grey track whose length is 100%."""
+    explorer = Explorer(initializer="positive_uniform", scale=30.0, features=[])
+    explorer.run(1)
+    activations = view(explorer, "ActivationHistogramView")
+    saturation = explorer.trainer.history.saturation[-1][activations.rows]
+    tracks = activations.tracks.get_segments()
+    bars = activations.bars.get_segments()
+    assert len(tracks) == len(bars) == len(activations.rows)
+    for track, bar, fraction, label in zip(tracks, bars, saturation, activations.bar_labels):
+        full = track[0, 0] - track[1, 0]
+        assert full > 0 and track[0, 0] == pytest.approx(activations.bins.hi)
+        assert (bar[0, 0] - bar[1, 0]) / full == pytest.approx(fraction, abs=1e-6)
+        assert label.get_text() == f"{fraction:.0%}"
+        assert label.get_position()[0] < track[1, 0]  # written left of the track
+    assert saturation[-1] > 0.9 and activations.bar_labels[-1].get_text() in ("99%", "100%")
+    assert "grey track = 100%" in activations.ax.get_xlabel()
+    relu = Explorer(initializer="he_normal", activation="relu", features=[])
+    relu.run(1)
+    dead = view(relu, "ActivationHistogramView")
+    fractions = relu.trainer.history.dead_fraction[-1][dead.rows]
+    assert [t.get_text() for t in dead.bar_labels] == [f"{f:.0%}" for f in fractions]

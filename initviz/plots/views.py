@@ -81,6 +81,10 @@ class View:
         return False
 
 
+BAR_COLOR = "#c0392b"
+BAR_LENGTH = 0.3  # a 100% bar spans this fraction of the panel's width
+
+
 class LayerHistogramView(View):
     """Per-layer histograms as a ridgeline: one row per layer, all rows on the same bins.
 
@@ -112,18 +116,40 @@ class LayerHistogramView(View):
         ax.tick_params(labelsize=7)
         for row in range(len(self.rows)):
             ax.axhline(row, color="0.85", lw=0.6, zorder=0)
-        self.bars = None
+        self.bars = self.tracks = None
+        self.bar_labels: list = []
         if self.annotate:
             # one artist for every layer's annotation: a red bar from the right edge, its length
-            # the layer's fraction of saturated (or dead) units
-            self.bars = self.animate(LineCollection([], colors="#c0392b", linewidths=3))
+            # the layer's fraction of saturated (or dead) units, over a grey track that is 100%
+            # (the scale), with the percentage written at its left end
+            self.tracks = LineCollection([], colors="0.88", linewidths=3, zorder=1)
+            ax.add_collection(self.tracks)
+            self.bars = self.animate(LineCollection([], colors=BAR_COLOR, linewidths=3, zorder=2))
             ax.add_collection(self.bars)
+            self.bar_labels = [self.animate(ax.text(0, row + 0.75, "", fontsize=6, ha="right",
+                                                    va="center", color=BAR_COLOR))
+                               for row in range(len(self.rows))]
+            self._place_tracks()
             ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=8)
 
     def set_bins(self, bins: Bins) -> None:
         self.bins = bins
         self._x = np.repeat(bins.edges, 2)[1:-1]  # step outline x
         self.ax.set_xlim(bins.lo, bins.hi)
+        self._place_tracks()
+
+    def _bar_span(self) -> tuple[float, float]:
+        """(right edge, length of a 100% bar) in data units."""
+        return self.bins.hi, (self.bins.hi - self.bins.lo) * BAR_LENGTH
+
+    def _place_tracks(self) -> None:
+        if getattr(self, "tracks", None) is None:
+            return
+        right, full = self._bar_span()
+        self.tracks.set_segments([[(right, row + 0.75), (right - full, row + 0.75)]
+                                  for row in range(len(self.rows))])
+        for row, label in enumerate(self.bar_labels):
+            label.set_x(right - full * 1.03)
 
     def reset(self, trainer: Trainer) -> bool:
         bins = trainer.bins[self.kind]
@@ -145,11 +171,13 @@ class LayerHistogramView(View):
         self.lines.set_segments(segments)
         if self.bars is not None:
             fractions = self.annotation(frame)[self.rows]
-            right, span = self.bins.hi, self.bins.hi - self.bins.lo
+            right, full = self._bar_span()
             self.bars.set_segments([
-                [(right, row + 0.75), (right - span * 0.3 * f, row + 0.75)]
+                [(right, row + 0.75), (right - full * f, row + 0.75)]
                 for row, f in enumerate(np.nan_to_num(fractions))
             ])
+            for label, f in zip(self.bar_labels, fractions):
+                label.set_text("" if f != f else f"{f:.0%}")
         return False
 
     def annotation(self, frame: Frame) -> np.ndarray:
@@ -169,7 +197,7 @@ class ActivationHistogramView(LayerHistogramView):
     kind = "activations"
     xlabel = "activation value"
     annotate = True
-    annotate_label = "red bars: % saturated / dead units"
+    annotate_label = "red bars: % saturated / dead units; grey track = 100%"
 
     def annotation(self, frame: Frame) -> np.ndarray:
         history = frame.history
