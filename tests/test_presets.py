@@ -231,3 +231,34 @@ def test_glorot_relu_deep_stalls_where_he_trains():
     he = _trained("glorot_relu_deep", 150, initializer="he_normal")
     assert glorot.history.loss.min() > LN2 - 0.01  # flat for the whole run
     assert he.history.loss.min() < 0.4  # He's loss is noisy at depth 30: judge its best epoch
+
+
+# -- predictions: the choices the app offers, and the answer each explanation claims ------------
+
+def test_every_preset_offers_known_choices_and_its_answer_is_one():
+    for name in presets.names():
+        preset = presets.get(name)
+        assert 3 <= len(preset.choices) <= 4, name
+        assert set(preset.choices) <= set(presets.OUTCOMES), name
+        assert preset.answer in preset.choices, name
+
+
+@pytest.mark.parametrize("name", presets.names())
+def test_the_answer_holds_on_the_presets_run_over_seeds(name):
+    preset = presets.get(name)
+    for seed in (0, 1, 2):
+        trainer = _trained(name, preset.epochs, seed=seed)
+        assert preset.judged(trainer)
+        held = preset.outcomes(trainer)
+        assert held[preset.answer], (name, seed, held)
+        if preset.answer in ("trains", "near_chance", "diverges"):  # these three exclude each other
+            others = [o for o in ("trains", "near_chance", "diverges") if o != preset.answer]
+            assert not any(held[o] for o in others), (name, seed, held)
+
+
+def test_outcomes_read_only_the_presets_epochs():
+    preset = presets.get("he_relu")
+    early = Trainer(preset.config()).run(1)
+    assert not preset.judged(early)
+    assert not preset.outcomes(early)["trains"]  # the loss has not fallen below 0.3 yet
+    assert presets.get("too_large").judged(_trained("too_large", 50))  # diverged: judged early

@@ -4,7 +4,8 @@
 the page's query string in the kernel's ``QUERY_STRING`` environment variable). App options
 beside the Config fields: ``hide=depth,width`` hides those controls (teacher mode), ``play=1``
 starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
-other keys then change that preset: ``?preset=he_relu&depth=30``.
+other keys then change that preset: ``?preset=he_relu&depth=30``; ``reveal=0`` keeps a preset's
+explanation hidden (a teacher's link: the class predicts, the teacher explains).
 
 Preheated Voila kernels (voila.json's kernel pool) run the notebook before anyone asks for the
 page, so the query string is not known while the Explorer is built: ``preheated()`` says so, and
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 from initviz.core import presets
 from initviz.core.training import Config
 
-APP_KEYS = ("hide", "play", "preset")
+APP_KEYS = ("hide", "play", "preset", "reveal")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AppOptions:
     hide: tuple[str, ...] = field(default_factory=tuple)
     play: bool = False
     preset: str | None = None  # the link's settings are changes to this preset
+    reveal: bool = True  # False (?reveal=0): a preset's explanation stays hidden, no reveal button
 
     def to_pairs(self) -> list[tuple[str, str]]:
         pairs = []
@@ -42,6 +44,8 @@ class AppOptions:
             pairs.append(("hide", ",".join(self.hide)))
         if self.play:
             pairs.append(("play", "1"))
+        if not self.reveal:
+            pairs.append(("reveal", "0"))
         return pairs
 
 
@@ -67,7 +71,8 @@ def parse_query(query: str) -> tuple[Config, AppOptions]:
     if unknown:
         raise ValueError(f"hide: unknown control(s) {sorted(unknown)}; valid: {', '.join(Config.field_names())}")
     play = app.get("play", "0").lower() in ("1", "true", "yes")
-    return config, AppOptions(hide=hide, play=play, preset=preset)
+    reveal = app.get("reveal", "1").lower() not in ("0", "false", "no")
+    return config, AppOptions(hide=hide, play=play, preset=preset, reveal=reveal)
 
 
 def to_query(config: Config, options: AppOptions | None = None) -> str:

@@ -16,12 +16,64 @@ of these failures train (see the lesson's section 10).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from initviz.core import status, symmetry
 from initviz.core._registry import lookup
 from initviz.core.lessons import conditions
-from initviz.core.training import Config
+from initviz.core.training import Config, Trainer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A prediction a student can make about a preset's run, and its test on the run's first
+    ``epochs`` epochs: ``holds(trainer, epochs)``."""
+
+    name: str
+    text: str
+    holds: Callable[[Trainer, int], bool]
+
+
+def _diverged_by(trainer: Trainer, epochs: int) -> bool:
+    return trainer.diverged_epoch is not None and trainer.diverged_epoch <= epochs
+
+
+def _losses(trainer: Trainer, epochs: int) -> np.ndarray:
+    history = trainer.history
+    return history.loss[history.epochs < epochs]
+
+
+def _trains(trainer: Trainer, epochs: int) -> bool:
+    loss = _losses(trainer, epochs)
+    return not _diverged_by(trainer, epochs) and bool(len(loss)) and float(loss.min()) < TRAINS_BELOW
+
+
+def _near_chance(trainer: Trainer, epochs: int) -> bool:
+    loss = _losses(trainer, epochs)
+    chance = status.chance_loss(trainer.dataset.loss, trainer.train.y)
+    return (not _diverged_by(trainer, epochs) and bool(len(loss))
+            and float(loss[-1]) > (1 - status.NEAR_CHANCE) * chance)
+
+
+def _copies(trainer: Trainer, epochs: int) -> bool:
+    report = symmetry.measure(trainer.network)
+    return bool(np.any((report.distinct_units == 1) & (np.asarray(report.widths) > 1)))
+
+
+TRAINS_BELOW = 0.3
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("trains", f"it learns: the loss falls below {TRAINS_BELOW:g}", _trains),
+    Outcome("near_chance", "the loss stays near chance (about 0.69: a coin flip)", _near_chance),
+    Outcome("diverges", "the run diverges: the numbers overflow", _diverged_by),
+    Outcome("copies", "the units of a hidden layer stay copies of each other", _copies),
+)}
+"""What a student can predict about a preset's run; near chance is status.NEAR_CHANCE's band
+(within 20% of the loss of the best constant prediction)."""
+DEFAULT_CHOICES = ("trains", "near_chance", "diverges")
 
 
 @dataclass(frozen=True)
@@ -34,10 +86,20 @@ class Preset:
     explanation: str = ""  # two lines: what the setting is, what the student will see
     question: str = ""  # a question the student answers by moving a control
     epochs: int = 300  # the explanation's claim holds after this many epochs (tests train this)
+    answer: str = "trains"  # the OUTCOMES entry the explanation claims for the preset's run
+    choices: tuple[str, ...] = DEFAULT_CHOICES  # the predictions the app offers (OUTCOMES)
 
     def config(self, base: Config | None = None) -> Config:
         """The preset's Config: ``config_changes`` applied to ``base`` (default ``Config()``)."""
         return (base or Config()).replace(**self.config_changes)
+
+    def judged(self, trainer: Trainer) -> bool:
+        """True once ``trainer`` ran this preset's ``epochs`` (or diverged): outcomes can be told."""
+        return bool(trainer.diverged) or trainer.epoch >= self.epochs
+
+    def outcomes(self, trainer: Trainer) -> dict[str, bool]:
+        """Which of ``choices`` held over the first ``epochs`` epochs of ``trainer``'s run."""
+        return {name: OUTCOMES[name].holds(trainer, self.epochs) for name in self.choices}
 
     @property
     def conditions(self) -> str:
@@ -64,6 +126,7 @@ PRESETS: tuple[Preset, ...] = (
         "leaves its starting value.",
         "Switch the initializer to random_normal and train again. Why is randomness needed even "
         "though the zeros are perfectly 'balanced'?",
+        answer="near_chance", choices=(*DEFAULT_CHOICES, "copies"),
     ),
     Preset(
         "ones", "All ones: symmetric and saturated",
@@ -74,6 +137,7 @@ PRESETS: tuple[Preset, ...] = (
         "Look at the activation histograms: where are the units, and what is tanh's slope there? "
         "Would ones work better with fewer, narrower layers?",
         epochs=100,
+        answer="near_chance", choices=(*DEFAULT_CHOICES, "copies"),
     ),
     Preset(
         "too_small", "Too small: N(0, 0.01²)",
@@ -83,6 +147,7 @@ PRESETS: tuple[Preset, ...] = (
         "The gradients vanish with them and the loss stays at its starting value.",
         "Lower the depth to 1, then 2, then 3: from which depth does the network stop learning?",
         epochs=200,
+        answer="near_chance",
     ),
     Preset(
         "too_large", "Too large: N(0, 1)",
@@ -93,6 +158,7 @@ PRESETS: tuple[Preset, ...] = (
         "Lower the scale until the run stops diverging. How does that scale compare with He's "
         "√(2/fan_in) for 32 inputs?",
         epochs=50,
+        answer="diverges",
     ),
     Preset(
         "identity_exploding", "Identity x 1.5: exploding",
@@ -103,6 +169,7 @@ PRESETS: tuple[Preset, ...] = (
         "Try scales 1.2, 1.1 and 1.0. Which ones still diverge? Compare 1.1^30 (about 17) with "
         "1.2^30 (about 240).",
         epochs=100,
+        answer="diverges",
     ),
     Preset(
         "identity_vanishing", "Identity x 0.5: vanishing",
@@ -112,6 +179,7 @@ PRESETS: tuple[Preset, ...] = (
         "Reduce the depth until the network starts to learn. What does that say about deep "
         "networks whose layers each shrink the signal a little?",
         epochs=100,
+        answer="near_chance",
     ),
     Preset(
         "positive_uniform", "Positive-only uniform U[0, 0.3)",
@@ -122,6 +190,7 @@ PRESETS: tuple[Preset, ...] = (
         "crawls (loss 0.67 after 300 epochs of SGD, still falling).",
         "Switch to glorot_uniform (same mean square, centred on zero). What changes in the activation "
         "histograms, and why does the sign of the weights matter?",
+        answer="near_chance",
     ),
     Preset(
         "glorot_tanh", "Glorot + tanh",
@@ -152,6 +221,7 @@ PRESETS: tuple[Preset, ...] = (
         "Switch the initializer to he_normal and train again. How many epochs until the loss "
         "starts to fall?",
         epochs=150,
+        answer="near_chance",
     ),
 )
 
