@@ -487,3 +487,66 @@ def test_code_panel_reports_codegen_errors_without_crashing(monkeypatch):
     assert "Could not write the code" in app.features[0].line.value
     assert "codegen exploded" in "".join(str(o) for o in app.errors.outputs)
     assert app.config.depth == 3  # the app carried on
+
+
+def test_exported_pictures_carry_the_setting_and_the_epoch_shown_also_after_replay():
+    import base64
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    from initviz.app.features.export import ExportFeature, export_title
+
+    app = Explorer(query="", features=[ReplayFeature, ExportFeature], initializer="he_normal",
+                   activation="relu")
+    replay, export = app.features
+    app.run(120)
+    title = "he_normal × 1 · relu · depth 6 × width 32 · moons · sgd lr 0.1 · epoch 120"
+    assert export_title(app) == title
+    svg = export.make_svg().decode("utf-8")
+    assert title in svg  # text stays text in the SVG
+    assert "initviz-he_normal-relu-d6-w32-moons-epoch120.svg" in export.links.value
+    # the PNG: the title is drawn in the top strip, and it is gone from the live figure again
+    png = export.make_png()
+    with Image.open(io.BytesIO(png)) as image:
+        top = np.asarray(image.convert("L"))[: int(0.02 * image.size[1])]
+    assert (top < 128).any()
+    assert not app.figure.texts
+    # scrub back in Replay: the picture and its name follow the epoch shown
+    replay.show(3)
+    epoch = app.trainer.history.snapshots[3].epoch
+    assert epoch < 120 and app.dashboard.shown_epoch == epoch
+    assert export_title(app).endswith(f"epoch {epoch} of 120 (replay)")
+    svg = export.make_svg().decode("utf-8")
+    assert f"epoch {epoch} of 120 (replay)" in svg
+    export.make_png()
+    names = re.findall(r"<a download='([^']+)'", export.links.value)
+    assert f"initviz-he_normal-relu-d6-w32-moons-epoch{epoch}.png" in names
+    assert f"initviz-he_normal-relu-d6-w32-moons-epoch{epoch}.svg" in names
+    match = re.search(r"href='data:image/svg\+xml;base64,([^']+)'", export.links.value)
+    assert f"epoch {epoch} of 120" in base64.b64decode(match.group(1)).decode("utf-8")
+    replay.go_live()
+    assert export_title(app).endswith("epoch 120")
+    assert not app.errors.outputs
+
+
+def test_share_tab_offers_the_full_url(explorer, monkeypatch):
+    panel = feature(explorer, SharePanel)
+    assert panel.url.layout.display == "none"  # outside Voila: no address known
+    monkeypatch.setenv("VOILA_REQUEST_URL", "https://example.org/user/ann/voila/render/explorer.ipynb?depth=3")
+    explorer.controls.depth.value = 2
+    assert panel.url.value == "https://example.org/user/ann/voila/render/explorer.ipynb?depth=2"
+    assert panel.url.layout.display is None
+    assert f"href='{panel.url.value}'" in panel.link.value
+    monkeypatch.delenv("VOILA_REQUEST_URL")  # a preheated kernel: the request's parts only
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/explorer.ipynb")
+    monkeypatch.setenv("SERVER_NAME", "localhost")
+    monkeypatch.setenv("SERVER_PORT", "8866")
+    explorer.controls.depth.value = 3
+    assert panel.url.value == "http://localhost:8866/voila/render/explorer.ipynb?depth=3"
+    monkeypatch.setenv("SERVER_NAME", "mybinder.example")
+    monkeypatch.setenv("SERVER_PORT", "443")
+    explorer.controls.depth.value = 4
+    assert panel.url.value == "https://mybinder.example/voila/render/explorer.ipynb?depth=4"
