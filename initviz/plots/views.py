@@ -18,6 +18,7 @@ from initviz.core.training import History, Snapshot, Trainer
 
 LAYER_CMAP = "viridis"
 ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn at this floor
+ZERO_COLOR = "#c0392b"
 MAX_ROWS = 10  # ridgeline rows; deeper networks show evenly spaced layers
 MAX_POINTS = 400  # per curve over epochs: about one point per pixel column of a panel
 
@@ -281,6 +282,27 @@ def _reset_epoch_axis(ax: Axes) -> bool:
     return True
 
 
+def layer_ranges(layers) -> str:
+    """'1-3, 5, 7' for layer numbers [1, 2, 3, 5, 7]."""
+    layers = [int(x) for x in layers]
+    parts, start = [], None
+    for i, layer in enumerate(layers):
+        if start is None:
+            start = layer
+        if i + 1 == len(layers) or layers[i + 1] != layer + 1:
+            parts.append(str(start) if start == layer else f"{start}–{layer}")
+            start = None
+    return ", ".join(parts)
+
+
+def zero_note(layers, marker: str = "▼") -> str:
+    """Why some gradients are not drawn: a log axis has no 0 (constant or zero kernels)."""
+    if not len(layers):
+        return ""
+    which = "layer" if len(layers) == 1 else "layers"
+    return f"exactly 0 in {which} {layer_ranges(layers)} ({marker} at the floor): a log axis has no 0"
+
+
 class GradientNormView(View):
     """||dL/dW|| per layer now, as bars: level bars are healthy; bars shrinking towards the input
     mean vanishing gradients, growing ones exploding gradients."""
@@ -295,6 +317,11 @@ class GradientNormView(View):
         self.bars = self.animate(LineCollection([], colors=layer_colors(n_layers),
                                                 linewidths=width, capstyle="butt"))
         ax.add_collection(self.bars)
+        # exact zeros (a constant start): a marker on the floor and a word why, not an empty panel
+        self.zeros = self.animate(ax.plot([], [], ls="none", marker="v", ms=6, color=ZERO_COLOR,
+                                          clip_on=False)[0])
+        self.note = self.animate(ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7,
+                                         va="top", color=ZERO_COLOR))
         _log_axis(ax)
         ax.set_xlim(0.3, n_layers + 0.7)
         ax.set_ylim(1e-4, 1e1)
@@ -306,13 +333,19 @@ class GradientNormView(View):
         keep = np.flatnonzero(h.epochs <= frame.epoch)
         if not len(keep):
             self.bars.set_segments([])
+            self.zeros.set_data([], [])
+            self.note.set_text("")
             return False
-        norms = np.maximum(np.nan_to_num(h.grad_norm[keep[-1]], nan=ZERO_GRADIENT), ZERO_GRADIENT)
+        raw = h.grad_norm[keep[-1]]
+        norms = np.maximum(np.nan_to_num(raw, nan=ZERO_GRADIENT), ZERO_GRADIENT)
         limits = log_limits(norms, self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
         bottom = self.ax.get_ylim()[0]
         self.bars.set_segments([[(x, bottom), (x, y)] for x, y in zip(self.layers, norms)])
+        zero = self.layers[raw == 0]
+        self.zeros.set_data(zero, np.full(len(zero), bottom))
+        self.note.set_text(zero_note(zero))
         return limits is not None
 
 
@@ -326,6 +359,8 @@ class GradientHistoryView(View):
         self.rows = shown_layers(n_layers)
         self.lines = self.animate(LineCollection([], colors=layer_colors(len(self.rows)), linewidths=1))
         ax.add_collection(self.lines)
+        self.note = self.animate(ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7,
+                                         va="top", color=ZERO_COLOR))
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-4, 1e1)
@@ -341,7 +376,11 @@ class GradientHistoryView(View):
         epochs = h.epochs[keep]
         if not len(epochs):
             self.lines.set_segments([])
+            self.note.set_text("")
             return False
+        latest = h.grad_norm[keep][-1]
+        self.note.set_text(zero_note(np.flatnonzero(latest == 0) + 1, marker="line")
+                           .replace("(line at the floor)", f"(drawn at {ZERO_GRADIENT:g})"))
         norms = np.maximum(h.grad_norm[keep][:, self.rows], ZERO_GRADIENT)
         shown = thinned(len(epochs))
         x, y = epochs[shown], norms[shown]
