@@ -262,3 +262,10 @@ def test_outcomes_read_only_the_presets_epochs():
     assert not preset.judged(early)
     assert not preset.outcomes(early)["trains"]  # the loss has not fallen below 0.3 yet
     assert presets.get("too_large").judged(_trained("too_large", 50))  # diverged: judged early
+
+
+def test_under_adam_too_small_still_fails():
+    """The lesson's summary: Adam trains some SGD failures, 'not N(0, 0.01²) or zeros'."""
+    for name in ("too_small", "zeros"):
+        trainer = _trained(name, 300, optimizer="adam", learning_rate=0.01)
+        assert trainer.history.last("loss") == pytest.approx(LN2, abs=0.01), name
