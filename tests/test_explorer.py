@@ -142,3 +142,54 @@ def test_batch_size_control_shows_full_batch_and_any_size():
     assert explorer.config.batch_size == 32
     explorer.controls.batch_size.value = explorer.controls.batch_size.options[0][1]
     assert explorer.config.batch_size is None
+
+
+def test_saturation_bars_have_a_100_percent_track_and_their_numbers():
+    """Positive-only tanh layers saturate: each bar's length and label is the layer's fraction,
+    on a grey track whose length is 100%."""
+    explorer = Explorer(initializer="positive_uniform", scale=30.0, features=[])
+    explorer.run(1)
+    activations = view(explorer, "ActivationHistogramView")
+    saturation = explorer.trainer.history.saturation[-1][activations.rows]
+    tracks = activations.tracks.get_segments()
+    bars = activations.bars.get_segments()
+    assert len(tracks) == len(bars) == len(activations.rows)
+    for track, bar, fraction, label in zip(tracks, bars, saturation, activations.bar_labels):
+        full = track[0, 0] - track[1, 0]
+        assert full > 0 and track[0, 0] == pytest.approx(activations.bins.hi)
+        assert (bar[0, 0] - bar[1, 0]) / full == pytest.approx(fraction, abs=1e-6)
+        assert label.get_text() == f"{fraction:.0%}"
+        assert label.get_position()[0] < track[1, 0]  # written left of the track
+    assert saturation[-1] > 0.9 and activations.bar_labels[-1].get_text() in ("99%", "100%")
+    assert "grey track = 100%" in activations.ax.get_xlabel()
+    relu = Explorer(initializer="he_normal", activation="relu", features=[])
+    relu.run(1)
+    dead = view(relu, "ActivationHistogramView")
+    fractions = relu.trainer.history.dead_fraction[-1][dead.rows]
+    assert [t.get_text() for t in dead.bar_labels] == [f"{f:.0%}" for f in fractions]
+
+
+def test_exact_zero_gradients_get_a_floor_marker_and_a_word_why():
+    explorer = Explorer(initializer="ones", features=[])
+    explorer.run(3)
+    norms = view(explorer, "GradientNormView")
+    zero_layers = np.flatnonzero(explorer.trainer.history.grad_norm[-1] == 0) + 1
+    np.testing.assert_array_equal(zero_layers, np.arange(1, 7))  # hidden layers: exactly 0
+    x, y = norms.zeros.get_data()
+    np.testing.assert_array_equal(x, zero_layers)
+    assert np.all(np.asarray(y) == norms.ax.get_ylim()[0])  # on the floor of the log axis
+    assert norms.note.get_text() == "exactly 0 in layers 1–6 (▼ at the floor): a log axis has no 0"
+    history = view(explorer, "GradientHistoryView")
+    assert history.note.get_text().startswith("exactly 0 in layers 1–6 (drawn at 1e-12)")
+    he = Explorer(initializer="he_normal", activation="relu", features=[])
+    he.run(3)
+    assert view(he, "GradientNormView").note.get_text() == ""
+    assert len(view(he, "GradientNormView").zeros.get_data()[0]) == 0
+    assert view(he, "GradientHistoryView").note.get_text() == ""
+
+
+def test_layer_ranges_are_compact():
+    from initviz.plots.views import layer_ranges
+
+    assert layer_ranges([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7–8"
+    assert layer_ranges([4]) == "4"

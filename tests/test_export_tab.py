@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from conftest import assert_no_errors
 from initviz.app import Explorer
+from initviz.app.features.export import ExportFeature
+from initviz.app.features.replay import ReplayFeature
 from initviz.core.training import Config
 
 
@@ -104,3 +106,46 @@ def test_export_buttons_fill_download_links():
     app.controls.depth.value = 2  # a new run: the old links go
     assert export.links.value == ""
     assert_no_errors(app)
+
+
+def test_exported_pictures_carry_the_setting_and_the_epoch_shown_also_after_replay():
+    import base64
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    from initviz.app.features.export import ExportFeature, export_title
+
+    app = Explorer(query="", features=[ReplayFeature, ExportFeature], initializer="he_normal",
+                   activation="relu")
+    replay, export = app.features
+    app.run(120)
+    title = "he_normal × 1 · relu · depth 6 × width 32 · moons · sgd lr 0.1 · epoch 120"
+    assert export_title(app) == title
+    svg = export.make_svg().decode("utf-8")
+    assert title in svg  # text stays text in the SVG
+    assert "initviz-he_normal-relu-d6-w32-moons-epoch120.svg" in export.links.value
+    # the PNG: the title is drawn in the top strip, and it is gone from the live figure again
+    png = export.make_png()
+    with Image.open(io.BytesIO(png)) as image:
+        top = np.asarray(image.convert("L"))[: int(0.02 * image.size[1])]
+    assert (top < 128).any()
+    assert not app.figure.texts
+    # scrub back in Replay: the picture and its name follow the epoch shown
+    replay.show(3)
+    epoch = app.trainer.history.snapshots[3].epoch
+    assert epoch < 120 and app.dashboard.shown_epoch == epoch
+    assert export_title(app).endswith(f"epoch {epoch} of 120 (replay)")
+    svg = export.make_svg().decode("utf-8")
+    assert f"epoch {epoch} of 120 (replay)" in svg
+    export.make_png()
+    names = re.findall(r"<a download='([^']+)'", export.links.value)
+    assert f"initviz-he_normal-relu-d6-w32-moons-epoch{epoch}.png" in names
+    assert f"initviz-he_normal-relu-d6-w32-moons-epoch{epoch}.svg" in names
+    match = re.search(r"href='data:image/svg\+xml;base64,([^']+)'", export.links.value)
+    assert f"epoch {epoch} of 120" in base64.b64decode(match.group(1)).decode("utf-8")
+    replay.go_live()
+    assert export_title(app).endswith("epoch 120")
+    assert not app.errors.outputs

@@ -6,6 +6,7 @@ import pytest
 from conftest import assert_no_errors, feature_of
 from initviz.app import Explorer
 from initviz.app.features.presets import PresetsFeature
+from initviz.app.share import AppOptions, parse_query, to_query
 from initviz.core import presets
 
 
@@ -22,7 +23,10 @@ def test_picking_a_preset_applies_it_and_shows_the_lesson(explorer):
     assert explorer.config == presets.config("glorot_relu_deep")
     assert explorer.controls.config == explorer.config  # the controls show it
     assert explorer.trainer.network.depth == 30
-    assert "He et al. (2015)" in tab.text.value and "Question:" in tab.text.value
+    assert "Question:" in tab.text.value
+    assert "He et al. (2015)" not in tab.text.value  # predict first: the explanation is hidden
+    tab.reveal_button.click()
+    assert "He et al. (2015)" in tab.text.value
     assert explorer.options.preset == "glorot_relu_deep"
     assert_no_errors(explorer)
 
@@ -60,3 +64,58 @@ def test_preset_training_in_the_app(explorer):
     explorer.run(5)
     assert explorer.trainer.diverged
     assert "diverged" in explorer.status_label.value
+
+
+def test_a_preset_hides_its_explanation_until_reveal_and_offers_its_predictions(explorer):
+    tab = feature_of(explorer, PresetsFeature)
+    assert tab.prediction.layout.display == "none" and tab.reveal_button.layout.display == "none"
+    tab.dropdown.value = "zeros"
+    preset = presets.get("zeros")
+    assert preset.explanation.splitlines()[0] not in tab.text.value
+    assert "Predict first" in tab.text.value and "Question:" in tab.text.value
+    assert [value for _, value in tab.prediction.options] == list(preset.choices)
+    assert tab.prediction.value is None
+    assert tab.prediction.layout.display is None and tab.reveal_button.layout.display is None
+    tab.reveal_button.click()
+    assert preset.explanation.splitlines()[0] in tab.text.value
+    assert tab.reveal_button.layout.display == "none"
+    tab.dropdown.value = "he_relu"  # another lesson: hidden again, predictions afresh
+    assert presets.get("he_relu").explanation.splitlines()[0] not in tab.text.value
+    assert tab.prediction.value is None and tab.reveal_button.layout.display is None
+    assert_no_errors(explorer)
+
+
+def test_the_app_says_after_the_run_whether_the_prediction_held(explorer):
+    tab = feature_of(explorer, PresetsFeature)
+    tab.dropdown.value = "too_large"
+    tab.prediction.value = "trains"
+    assert tab.verdict.value == ""  # not run yet
+    explorer.run(10)  # too_large diverges at epoch 2, before its 50 epochs
+    assert "did not hold" in tab.verdict.value and "the run diverges" in tab.verdict.value
+    tab.prediction.value = "diverges"  # a second guess is judged on the same run
+    assert "Your prediction held" in tab.verdict.value
+    tab.dropdown.value = "he_relu"
+    tab.prediction.value = "trains"
+    explorer.run(100)
+    assert tab.verdict.value == ""  # 100 of its 300 epochs: too early to tell
+    explorer.run(200)
+    assert "Your prediction held" in tab.verdict.value and "After 300 epochs" in tab.verdict.value
+    explorer.controls.depth.value = 30  # another setting: a new run, judged only on the preset's
+    assert "load again" in tab.verdict.value
+    assert_no_errors(explorer)
+
+
+def test_a_teachers_link_keeps_the_explanation_hidden():
+    app = Explorer(query="?preset=zeros&reveal=0", features=[PresetsFeature])
+    assert app.options.reveal is False
+    tab = feature_of(app, PresetsFeature)
+    assert tab.dropdown.value == "zeros"
+    assert tab.reveal_button.layout.display == "none"
+    tab.reveal()
+    assert presets.get("zeros").explanation.splitlines()[0] not in tab.text.value
+    assert "your teacher explains" in tab.text.value
+    assert tab.prediction.layout.display is None  # predicting still works
+    config, options = parse_query("?preset=zeros&reveal=0")
+    assert options == AppOptions(preset="zeros", reveal=False)
+    assert to_query(config, options) == "preset=zeros&reveal=0"
+    assert parse_query("?preset=zeros")[1].reveal is True

@@ -95,3 +95,23 @@ def test_share_link_uses_the_voila_page_path(explorer, monkeypatch):
     monkeypatch.setenv("SCRIPT_NAME", "/voila/render/app.ipynb")
     explorer.controls.depth.value = 2
     assert "href='/voila/render/app.ipynb?depth=2'" in panel.link.value
+
+
+def test_share_tab_offers_the_full_url(explorer, monkeypatch):
+    panel = feature_of(explorer, SharePanel)
+    assert panel.url.layout.display == "none"  # outside Voila: no address known
+    monkeypatch.setenv("VOILA_REQUEST_URL", "https://example.org/user/ann/voila/render/explorer.ipynb?depth=3")
+    explorer.controls.depth.value = 2
+    assert panel.url.value == "https://example.org/user/ann/voila/render/explorer.ipynb?depth=2"
+    assert panel.url.layout.display is None
+    assert f"href='{panel.url.value}'" in panel.link.value
+    monkeypatch.delenv("VOILA_REQUEST_URL")  # a preheated kernel: the request's parts only
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/explorer.ipynb")
+    monkeypatch.setenv("SERVER_NAME", "localhost")
+    monkeypatch.setenv("SERVER_PORT", "8866")
+    explorer.controls.depth.value = 3
+    assert panel.url.value == "http://localhost:8866/voila/render/explorer.ipynb?depth=3"
+    monkeypatch.setenv("SERVER_NAME", "mybinder.example")
+    monkeypatch.setenv("SERVER_PORT", "443")
+    explorer.controls.depth.value = 4
+    assert panel.url.value == "https://mybinder.example/voila/render/explorer.ipynb?depth=4"

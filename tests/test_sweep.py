@@ -10,7 +10,16 @@ from matplotlib.figure import Figure
 
 from initviz.core import sweep
 from initviz.core.training import Config, Trainer
-from initviz.plots.sweep_view import RATIO_LIMIT, SweepView, cell_label
+from matplotlib.colors import to_rgba
+
+from initviz.plots.sweep_view import (
+    DIVERGED_COLOR,
+    LOSS_RANGE,
+    RATIO_LIMIT,
+    SweepView,
+    cell_label,
+    diverged_value,
+)
 
 SMALL = dict(depths=(2, 6), scales=(0.1, 1.0, 30.0), epochs=40)
 
@@ -115,15 +124,15 @@ def test_view_colours_cells_and_marks_divergence(small_result):
     view = make_view(small_result)
     view.update(small_result)
     shown = np.ma.filled(view.image.get_array().astype(float), np.nan)
-    expected = small_result.final_loss.copy()
-    expected[small_result.diverged] = np.nan
+    expected = np.clip(small_result.final_loss, *LOSS_RANGE)
+    expected[small_result.diverged] = diverged_value("loss")
     np.testing.assert_allclose(shown, expected)
     assert view.texts[1][2].get_text() == "×"
     assert view.texts[1][1].get_text() == f"{small_result.final_loss[1, 1]:.2f}"
     assert view.update(small_result, "gradient") is True  # new colouring: full redraw
     shown = np.ma.filled(view.image.get_array().astype(float), np.nan)
     ratio = np.clip(small_result.log_grad_ratio, -RATIO_LIMIT, RATIO_LIMIT)
-    ratio[small_result.diverged] = np.nan
+    ratio[small_result.diverged] = diverged_value("gradient")
     np.testing.assert_allclose(shown, ratio)
     assert view.texts[0][0].get_text() == cell_label(small_result, 0, 0, "gradient")
     view.blitter.push(full=True)
@@ -152,3 +161,52 @@ def test_view_maps_pixels_to_cells(small_result):
     assert view.outline.get_visible() and view.outline.get_xy() == (1.5, 0.5)
     view.select(None)
     assert not view.outline.get_visible()
+
+
+def cell_colours(view: SweepView) -> np.ndarray:
+    """The RGBA each cell is painted with: the image's colour map applied to its array."""
+    return view.image.cmap(view.image.norm(view.image.get_array()))
+
+
+@pytest.mark.parametrize("mode", ["loss", "gradient"])
+def test_every_finished_cell_has_a_colour_diverged_their_own_and_not_run_none(mode):
+    """The issue: finished cells with losses 0.09-0.23 looked like blank grey 'not run' cells."""
+    result = sweep.run_grid(Config(activation="relu", initializer="he_normal"), depths=(2, 5),
+                            scales=(0.3, 1.0, 30.0), epochs=100)
+    result.done[1, 0] = False  # one cell not run yet
+    view = make_view(result, mode)
+    view.update(result)
+    rgba = cell_colours(view)
+    finished = result.done & ~result.diverged
+    assert finished.sum() >= 3 and result.diverged.any()
+    background = np.array(to_rgba("white")[:3])
+    for i, j in zip(*np.nonzero(finished)):
+        assert rgba[i, j, 3] == 1.0  # opaque: it hides the hatching of 'not run'
+        if mode == "loss":  # the loss map has no colour near white or grey
+            r, g, b = rgba[i, j, :3]
+            assert max(r, g, b) - min(r, g, b) > 0.15, (i, j, rgba[i, j])
+            assert np.abs(rgba[i, j, :3] - background).max() > 0.15
+    for i, j in zip(*np.nonzero(result.diverged)):
+        np.testing.assert_allclose(rgba[i, j], to_rgba(DIVERGED_COLOR[mode]))
+        assert view.texts[i][j].get_text() == "×"
+    assert rgba[1, 0, 3] == 0.0 and view.texts[1][0].get_text() == ""  # transparent: hatched
+    assert view.ax.patch.get_hatch() == "///"
+    labels = [t.get_text() for t in view.legend.get_texts()]
+    assert labels == ["× diverged", "not run yet"]
+    handles = view.legend.legend_handles
+    np.testing.assert_allclose(handles[0].get_facecolor(), to_rgba(DIVERGED_COLOR[mode]))
+    assert handles[1].get_hatch() == "///"
+
+
+def test_loss_map_colours_differ_across_the_range_and_clip_at_the_ends():
+    result = sweep.SweepResult(Config(), (2,), (0.1, 1.0, 3.0, 10.0), 10)
+    for j, loss in enumerate((0.001, 0.09, 0.23, 5.0)):  # below, inside, inside, above the bar
+        result.done[0, j] = True
+        result.final_loss[0, j] = loss
+    view = make_view(result)
+    view.update(result)
+    rgba = cell_colours(view)[0]
+    np.testing.assert_allclose(rgba[0], view.image.cmap(0.0))  # clipped to the low end
+    np.testing.assert_allclose(rgba[3], view.image.cmap(1.0 - 1e-9), atol=1e-6)  # the high end
+    assert np.abs(rgba[1] - rgba[2]).max() > 0.1  # 0.09 and 0.23 are told apart
+    assert [view.texts[0][j].get_text() for j in range(4)] == ["1e-03", "0.09", "0.23", "5.00"]

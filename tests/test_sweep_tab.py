@@ -24,7 +24,10 @@ def test_sweep_tab_in_a_script_fills_the_map_and_a_click_loads_a_cell():
     result = tab.result
     assert result.complete and tab.progress.value == tab.progress.max == 6
     shown = np.ma.filled(tab.view.image.get_array().astype(float), np.nan)
-    expected = np.where(result.diverged, np.nan, result.final_loss)
+    from initviz.plots.sweep_view import LOSS_RANGE, diverged_value
+
+    # finished cells clipped into the colour bar, diverged ones above it (their own colour)
+    expected = np.where(result.diverged, diverged_value("loss"), np.clip(result.final_loss, *LOSS_RANGE))
     np.testing.assert_allclose(shown, expected)
     assert "6 of 6 runs" in tab.status.value
     # colour toggle

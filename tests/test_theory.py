@@ -168,3 +168,65 @@ def test_bias_variance_enters_the_prediction():
     without = theory.predict(Config(depth=3, width=64, activation="relu", initializer="he_normal"))
     np.testing.assert_allclose(with_bias.preactivation_std[0] ** 2,
                                without.preactivation_std[0] ** 2 + 0.05**2, rtol=1e-9)
+
+
+# -- verdict words and departures (the Theory tab's sentences) ---------------------------------
+
+def _verdicts(name, seed=0):
+    from initviz.core import presets
+    from initviz.core.training import Trainer
+
+    config = presets.config(name).replace(seed=seed)
+    predicted = theory.per_layer_factor(theory.predict(config).activation_std)
+    measured = theory.per_layer_factor(theory.measure(Trainer(config)).activation_std)
+    return (config, theory.spread_verdict(predicted, config.activation),
+            theory.spread_verdict(measured, config.activation))
+
+
+def test_verdict_bands():
+    assert "preserved" in theory.spread_verdict(1.0) and "preserved" in theory.spread_verdict(0.981)
+    assert "shrinking slowly" in theory.spread_verdict(0.92)
+    assert "growing slowly" in theory.spread_verdict(1.08)
+    assert "vanishing with depth" in theory.spread_verdict(0.707)
+    assert "exploding with depth" in theory.spread_verdict(1.5, "relu")
+    assert "until the units saturate" in theory.spread_verdict(1.5, "tanh")
+    assert theory.spread_verdict(float("nan")) == "—"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_he_relu_is_preserved_in_theory_and_never_called_vanishing(seed):
+    """The issue: 'x0.92 per layer (shrinking: vanishing with depth)' on He + ReLU."""
+    config, predicted, measured = _verdicts("he_relu", seed)
+    assert "preserved" in predicted
+    assert "vanishing" not in measured and "exploding" not in measured
+    assert any(note.startswith("width 32: one network") for note in theory.departures(config))
+
+
+def test_glorot_relu_deep_and_identity_half_vanish_in_theory_and_measurement():
+    for name in ("glorot_relu_deep", "identity_vanishing"):
+        _, predicted, measured = _verdicts(name)
+        assert "vanishing with depth" in predicted and "vanishing with depth" in measured, name
+
+
+def test_glorot_tanh_shrinks_slowly_as_the_lesson_says():
+    _, predicted, measured = _verdicts("glorot_tanh")
+    assert "shrinking slowly" in predicted and "shrinking slowly" in measured
+
+
+def test_positive_only_weights_say_the_theory_does_not_apply():
+    """The issue: zero-mean theory says 'vanishing' while the measurement says 'exploding'."""
+    config, _, measured = _verdicts("positive_uniform")
+    assert not theory.applies(config)
+    assert "growing until the units saturate" in measured  # tanh caps it at 1, the lesson's 0.988
+    notes = theory.departures(config)
+    assert any("mean 0.15" in note and "does not apply" in note for note in notes)
+    assert any(note.startswith("2-D inputs") for note in notes)  # tanh needs Gaussian inputs
+
+
+def test_departures_name_only_what_applies():
+    from initviz.core.training import Config
+
+    relu = theory.departures(Config(initializer="he_normal", activation="relu", width=512, depth=2))
+    assert len(relu) == 1 and "±4%" in relu[0]  # exact for ReLU without Gaussian inputs
+    assert theory.applies(Config(initializer="identity"))  # mean 1/32 of a 32-wide identity
+    assert not any("width" in n for n in theory.departures(Config(initializer="identity", depth=30)))

@@ -61,3 +61,20 @@ def test_theory_overlay_notes_overflow():
     if not np.all(np.isfinite(measured)):
         assert "overflow" in tab.view.caption.get_text()
     assert_no_errors(explorer)
+
+
+def test_theory_tab_states_its_assumptions_and_verdicts_that_agree_with_the_lesson():
+    from initviz.core import presets
+
+    explorer = Explorer(presets.config("he_relu"), features=[TheoryFeature])
+    tab = feature_of(explorer, TheoryFeature)
+    text = tab.summary.value
+    assert "theory: ×1 per layer (preserved" in text and "vanishing" not in text
+    assert "The theory assumes independent zero-mean weights" in text
+    assert "width 32: one network (the dots) wanders" in text
+    explorer.set_config(presets.config("positive_uniform"))
+    text = tab.summary.value
+    assert "does not apply here (non-zero mean weights)" in text
+    assert "this network: ×1.38 per layer (growing until the units saturate)" in text
+    assert "2-D inputs" in text
+    assert_no_errors(explorer)

@@ -565,7 +565,8 @@ def test_a_full_batch_history_snapshot_is_the_state_at_its_epoch():
 
 
 def test_status_semantics():
-    assert set(STATUSES) == {"ready", "training", "converged", "stuck", "diverged", "vanishing"}
+    assert set(STATUSES) == {"ready", "training", "converged", "stuck", "diverged", "vanishing",
+                             "symmetric", "plateau"}  # each word's criterion: tests/test_status.py
     t = Trainer(Config(depth=2, width=8))
     assert t.status == "ready"
     t.step(5)

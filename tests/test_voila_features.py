@@ -20,7 +20,17 @@ def test_preset_loads_its_setting_and_explains_it(page, voila_server):
     wait_until_settled(page)
     assert "zeros" in selected_text(page, ".initviz-initializer")
     info = page.locator(".initviz-preset-info").inner_text()
-    assert "?" in info and len(info) > 80  # the explanation and a question to the student
+    assert "?" in info and len(info) > 80  # a question to the student and its conditions
+    # predict first: the explanation is hidden until 'reveal'
+    from initviz.core import presets
+
+    first_line = presets.get("zeros").explanation.splitlines()[0]
+    assert "Predict first" in info and first_line[:40] not in info
+    page.locator(".initviz-preset-prediction label", has_text="stays near chance").click()
+    page.locator("button.initviz-preset-reveal").click()
+    page.wait_for_function(
+        "t => document.querySelector('.initviz-preset-info').innerText.includes(t)",
+        arg=first_line[:40], timeout=30_000)
     page.errors.check()
 
 

@@ -44,10 +44,13 @@ FIGSIZE = (12.5, 6.6)
 STATUS_TEXT = {
     "ready": "ready: press ▶ to train",
     "training": "training",
-    "converged": "converged: the loss has settled",
-    "stuck": "stuck: the loss does not move (vanished signal, symmetric units or tiny learning rate?)",
+    "converged": "converged: the loss has settled, well below chance",
+    "stuck": "stuck: the loss stayed within 10% of its start and has not moved for 100 epochs "
+             "(vanished signal or tiny learning rate?)",
     "diverged": "diverged at epoch {diverged_epoch}: activations or gradients overflowed",
     "vanishing": "vanishing gradients: the first layers barely learn",
+    "symmetric": "symmetric: every unit of a hidden layer is a copy of the others, for ever",
+    "plateau": "plateau: the loss is flat but near chance (a coin flip); it may still drop",
 }
 
 

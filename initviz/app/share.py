@@ -4,7 +4,8 @@
 the page's query string in the kernel's ``QUERY_STRING`` environment variable). App options
 beside the Config fields: ``hide=depth,width`` hides those controls (teacher mode), ``play=1``
 starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
-other keys then change that preset: ``?preset=he_relu&depth=30``.
+other keys then change that preset: ``?preset=he_relu&depth=30``; ``reveal=0`` keeps a preset's
+explanation hidden (a teacher's link: the class predicts, the teacher explains).
 
 Preheated Voila kernels (voila.json's kernel pool) run the notebook before anyone asks for the
 page, so the query string is not known while the Explorer is built: ``preheated()`` says so, and
@@ -24,7 +25,7 @@ from initviz.core import presets
 from initviz.core.config import (
     FIELDS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, Config, changes_query, parse_value, query_pairs)
 
-APP_KEYS = ("hide", "play", "preset")
+APP_KEYS = ("hide", "play", "preset", "reveal")
 
 SERVER_KEYS = frozenset({"theme", "template", "token", "voila-theme", "voila-template",
                          "kernel_name"})
@@ -45,6 +46,7 @@ class AppOptions:
     hide: tuple[str, ...] = field(default_factory=tuple)
     play: bool = False
     preset: str | None = None  # the link's settings are changes to this preset
+    reveal: bool = True  # False (?reveal=0): a preset's explanation stays hidden, no reveal button
 
     def to_pairs(self) -> list[tuple[str, str]]:
         pairs = []
@@ -54,6 +56,8 @@ class AppOptions:
             pairs.append(("hide", ",".join(self.hide)))
         if self.play:
             pairs.append(("play", "1"))
+        if not self.reveal:
+            pairs.append(("reveal", "0"))
         return pairs
 
 
@@ -150,9 +154,15 @@ def read_link(query: str) -> Link:
     if play is None:
         ignored.append((_shown("play", app["play"]), "expected 1 or 0"))
         play = False
+    reveal = PLAY_WORDS.get(app.get("reveal", "1").strip().lower(), None) if "reveal" in app else True
+    if reveal is None:
+        ignored.append((_shown("reveal", app["reveal"]), "expected 1 or 0"))
+        reveal = True
     applied = (*(["preset"] if preset else []), *accepted, *(["hide"] if hide else []),
-               *(["play"] if "play" in app and play else []))
-    return Link(base.replace(**accepted), AppOptions(hide=tuple(hide), play=play, preset=preset),
+               *(["play"] if "play" in app and play else []),
+               *(["reveal"] if "reveal" in app and reveal is not None else []))
+    return Link(base.replace(**accepted),
+                AppOptions(hide=tuple(hide), play=play, preset=preset, reveal=reveal),
                 tuple(ignored), tuple(applied))
 
 

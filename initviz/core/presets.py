@@ -10,15 +10,70 @@ Each preset is applied to ``Config()`` (not to the current setting), so picking 
 the same run. ``Config`` has no initializer parameters: ``scale`` multiplies the drawn kernels,
 so Keras' ``random_normal`` (stddev 0.05) with ``scale=0.2`` is N(0, 0.01²) and with
 ``scale=20`` is N(0, 1). Every claim made in an explanation is checked by running the Trainer in
-``tests/test_presets.py``.
+``tests/test_presets.py``, under the conditions ``Preset.conditions`` names (the default
+optimizer, full-batch SGD at learning rate 0.1, for ``Preset.epochs`` epochs): under Adam several
+of these failures train (see the lesson's section 10).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from initviz.core import status, symmetry
 from initviz.core._registry import lookup
-from initviz.core.training import Config
+from initviz.core.lessons import conditions
+from initviz.core.training import Config, Trainer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A prediction a student can make about a preset's run, and its test on the run's first
+    ``epochs`` epochs: ``holds(trainer, epochs)``."""
+
+    name: str
+    text: str
+    holds: Callable[[Trainer, int], bool]
+
+
+def _diverged_by(trainer: Trainer, epochs: int) -> bool:
+    return trainer.diverged_epoch is not None and trainer.diverged_epoch <= epochs
+
+
+def _losses(trainer: Trainer, epochs: int) -> np.ndarray:
+    history = trainer.history
+    return history.loss[history.epochs < epochs]
+
+
+def _trains(trainer: Trainer, epochs: int) -> bool:
+    loss = _losses(trainer, epochs)
+    return not _diverged_by(trainer, epochs) and bool(len(loss)) and float(loss.min()) < TRAINS_BELOW
+
+
+def _near_chance(trainer: Trainer, epochs: int) -> bool:
+    loss = _losses(trainer, epochs)
+    chance = status.chance_loss(trainer.dataset.loss, trainer.train.y)
+    return (not _diverged_by(trainer, epochs) and bool(len(loss))
+            and float(loss[-1]) > (1 - status.NEAR_CHANCE) * chance)
+
+
+def _copies(trainer: Trainer, epochs: int) -> bool:
+    report = symmetry.measure(trainer.network)
+    return bool(np.any((report.distinct_units == 1) & (np.asarray(report.widths) > 1)))
+
+
+TRAINS_BELOW = 0.3
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("trains", f"it learns: the loss falls below {TRAINS_BELOW:g}", _trains),
+    Outcome("near_chance", "the loss stays near chance (about 0.69: a coin flip)", _near_chance),
+    Outcome("diverges", "the run diverges: the numbers overflow", _diverged_by),
+    Outcome("copies", "the units of a hidden layer stay copies of each other", _copies),
+)}
+"""What a student can predict about a preset's run; near chance is status.NEAR_CHANCE's band
+(within 20% of the loss of the best constant prediction)."""
+DEFAULT_CHOICES = ("trains", "near_chance", "diverges")
 
 
 @dataclass(frozen=True)
@@ -30,10 +85,27 @@ class Preset:
     config_changes: dict[str, Any] = field(default_factory=dict)
     explanation: str = ""  # two lines: what the setting is, what the student will see
     question: str = ""  # a question the student answers by moving a control
+    epochs: int = 300  # the explanation's claim holds after this many epochs (tests train this)
+    answer: str = "trains"  # the OUTCOMES entry the explanation claims for the preset's run
+    choices: tuple[str, ...] = DEFAULT_CHOICES  # the predictions the app offers (OUTCOMES)
 
     def config(self, base: Config | None = None) -> Config:
         """The preset's Config: ``config_changes`` applied to ``base`` (default ``Config()``)."""
         return (base or Config()).replace(**self.config_changes)
+
+    def judged(self, trainer: Trainer) -> bool:
+        """True once ``trainer`` ran this preset's ``epochs`` (or diverged): outcomes can be told."""
+        return bool(trainer.diverged) or trainer.epoch >= self.epochs
+
+    def outcomes(self, trainer: Trainer) -> dict[str, bool]:
+        """Which of ``choices`` held over the first ``epochs`` epochs of ``trainer``'s run."""
+        return {name: OUTCOMES[name].holds(trainer, self.epochs) for name in self.choices}
+
+    @property
+    def conditions(self) -> str:
+        """What the explanation's claim was measured with, e.g. 'sgd at lr 0.1, full batch, 300
+        epochs, moons (300 samples, noise 0.2), 6 x 32 relu, seed 0'."""
+        return conditions(self.config(), self.epochs)
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -54,15 +126,18 @@ PRESETS: tuple[Preset, ...] = (
         "leaves its starting value.",
         "Switch the initializer to random_normal and train again. Why is randomness needed even "
         "though the zeros are perfectly 'balanced'?",
+        answer="near_chance", choices=(*DEFAULT_CHOICES, "copies"),
     ),
     Preset(
         "ones", "All ones: symmetric and saturated",
         {"initializer": "ones"},
         "Every weight is 1: like zeros, all units of a layer are identical, and each layer adds "
         "up fan_in inputs, so tanh units sit at ±1.\nSaturated units have slope 0: the hidden "
-        "layers get no gradient (status: vanishing).",
+        "layers get no gradient (status: symmetric, the first of the two causes).",
         "Look at the activation histograms: where are the units, and what is tanh's slope there? "
         "Would ones work better with fewer, narrower layers?",
+        epochs=100,
+        answer="near_chance", choices=(*DEFAULT_CHOICES, "copies"),
     ),
     Preset(
         "too_small", "Too small: N(0, 0.01²)",
@@ -71,6 +146,8 @@ PRESETS: tuple[Preset, ...] = (
         "layer: the last activations are over a million times smaller than the first.\n"
         "The gradients vanish with them and the loss stays at its starting value.",
         "Lower the depth to 1, then 2, then 3: from which depth does the network stop learning?",
+        epochs=200,
+        answer="near_chance",
     ),
     Preset(
         "too_large", "Too large: N(0, 1)",
@@ -80,6 +157,8 @@ PRESETS: tuple[Preset, ...] = (
         "overflow: the run diverges after a couple of epochs.",
         "Lower the scale until the run stops diverging. How does that scale compare with He's "
         "√(2/fan_in) for 32 inputs?",
+        epochs=50,
+        answer="diverges",
     ),
     Preset(
         "identity_exploding", "Identity x 1.5: exploding",
@@ -89,6 +168,8 @@ PRESETS: tuple[Preset, ...] = (
         "the first update overflows: the run diverges.",
         "Try scales 1.2, 1.1 and 1.0. Which ones still diverge? Compare 1.1^30 (about 17) with "
         "1.2^30 (about 240).",
+        epochs=100,
+        answer="diverges",
     ),
     Preset(
         "identity_vanishing", "Identity x 0.5: vanishing",
@@ -97,15 +178,19 @@ PRESETS: tuple[Preset, ...] = (
         "billionth.\nThe gradients shrink just as fast (status: vanishing) and nothing learns.",
         "Reduce the depth until the network starts to learn. What does that say about deep "
         "networks whose layers each shrink the signal a little?",
+        epochs=100,
+        answer="near_chance",
     ),
     Preset(
         "positive_uniform", "Positive-only uniform U[0, 0.3)",
         {"initializer": "positive_uniform", "scale": 30.0},
-        "U[0, 0.3) has the same width as Glorot's U(-0.31, 0.31) for 32 units, but every weight "
-        "is positive, so all units of a layer agree on the sign of their input.\nThe layers "
-        "act like one unit: tanh saturates, early gradients vanish, training crawls.",
-        "Switch to glorot_uniform (same spread, centred on zero). What changes in the activation "
+        "U[0, 0.3) is half as wide as Glorot's U(-0.31, 0.31) for 32 units but has the same mean "
+        "square; every weight is positive, so all units of a layer agree on the sign of their "
+        "input.\nThe layers act like one unit: tanh saturates, early gradients vanish, training "
+        "crawls (loss 0.67 after 300 epochs of SGD, still falling).",
+        "Switch to glorot_uniform (same mean square, centred on zero). What changes in the activation "
         "histograms, and why does the sign of the weights matter?",
+        answer="near_chance",
     ),
     Preset(
         "glorot_tanh", "Glorot + tanh",
@@ -120,8 +205,9 @@ PRESETS: tuple[Preset, ...] = (
         "he_relu", "He + ReLU",
         {"initializer": "he_normal", "activation": "relu"},
         "ReLU zeroes half of its inputs, so He et al. (2015) double the variance: "
-        "Var(w) = 2/fan_in keeps the signal steady with depth.\nGradient norms stay flat "
-        "across layers and the network trains.",
+        "Var(w) = 2/fan_in keeps the signal steady with depth.\nThe 32 x 32 kernels' gradient "
+        "norms stay within a factor of about 2 of each other (the 2 x 32 first kernel's is "
+        "smaller: fewer weights) and the network trains.",
         "Raise the depth to 30: does He still train? Compare with the preset 'Glorot + ReLU at "
         "depth 30'.",
     ),
@@ -129,10 +215,13 @@ PRESETS: tuple[Preset, ...] = (
         "glorot_relu_deep", "Glorot + ReLU at depth 30 (He et al. 2015)",
         {"initializer": "glorot_normal", "activation": "relu", "depth": 30},
         "He et al. (2015), figure 3: with ReLU, Glorot's variance is half what is needed, so the "
-        "signal shrinks by √2 per layer, tens of thousands of times over 30 layers.\nThe loss stays flat "
-        "while the same network with He's initializer trains.",
+        "signal shrinks by √2 per layer, tens of thousands of times over 30 layers.\nUnder SGD "
+        "the loss stays flat while the same network with He's initializer trains (under Adam "
+        "at 0.01 both train).",
         "Switch the initializer to he_normal and train again. How many epochs until the loss "
         "starts to fall?",
+        epochs=150,
+        answer="near_chance",
     ),
 )
 

@@ -59,7 +59,8 @@ from initviz.core import activations, datasets, initializers
 from initviz.core.network import Network
 
 __all__ = ["TheoryPrediction", "kernel_variance", "kernel_moments", "gaussian_moments",
-           "predict", "measure", "measure_mean", "network_shape"]
+           "predict", "measure", "measure_mean", "network_shape", "per_layer_factor",
+           "spread_verdict", "departures", "applies"]
 
 _NODES, _WEIGHTS = hermegauss(200)          # even: no node at 0 (see the module docstring)
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[g(Z)] = sum(weights * g(nodes)), Z ~ N(0, 1)
@@ -247,3 +248,85 @@ def measure_mean(config, draws: int = 8) -> TheoryPrediction:
     return TheoryPrediction(rms("preactivation_std"), rms("activation_std"),
                             np.mean([r.activation_mean for r in runs], axis=0),
                             rms("gradient_std"))
+
+
+# ---------------------------------------------------------------------------------------------
+# verdict words and the assumptions a setting departs from (the Theory tab's sentences)
+
+PRESERVED_BAND = 0.02
+"""A per-layer factor within 2% of 1 is 'preserved' (x1.02^30 = 1.8 over 30 layers)."""
+SLOW_BAND = 0.10
+"""Within 10% of 1 the spread drifts 'slowly'; beyond, it vanishes or explodes with depth."""
+NONZERO_MEAN = 0.05
+"""Weights whose squared mean exceeds this fraction of their mean square break the zero-mean
+assumption (positive_uniform: 0.75, ones: 1; identity at width 32: 1/32)."""
+EXACT_WITHOUT_GAUSSIAN = ("linear", "relu", "leaky_relu")
+"""Activations whose second-moment recursion needs no Gaussian pre-activations (module doc)."""
+
+
+
+def fixed_norm(name: str) -> bool:
+    """True for kernels whose norm is not random (identity, orthogonal, constants): one network
+    is then the average, with no finite-width wander. Told by drawing, not by name: two draws
+    with different seeds have the same Frobenius norm."""
+    init = initializers.get(name)
+    a, b = (init((8, 6), np.random.default_rng(seed)) for seed in (0, 1))
+    return bool(np.isclose(np.linalg.norm(a), np.linalg.norm(b), rtol=1e-6, atol=0.0))
+
+ASSUMPTIONS = ("independent zero-mean weights", "wide layers (each unit sums many terms, so its "
+               "pre-activation is Gaussian)", "the average over weight draws")
+
+
+def per_layer_factor(stds) -> float:
+    """Geometric mean ratio between consecutive layers' stds (1 = preserved, < 1 = shrinking)."""
+    stds = np.asarray(stds, dtype=float)
+    if len(stds) < 2 or not np.all(np.isfinite(stds)) or stds[0] <= 0 or stds[-1] <= 0:
+        return float("nan")
+    return float((stds[-1] / stds[0]) ** (1.0 / (len(stds) - 1)))
+
+
+def spread_verdict(factor: float, activation: str | None = None) -> str:
+    """The words for a per-layer factor of the activation std: 'preserved' within
+    PRESERVED_BAND, 'shrinking/growing slowly' within SLOW_BAND, else 'shrinking: vanishing with
+    depth' or 'growing: exploding with depth' ('growing until the units saturate' for an
+    activation with a bounded range, which caps the spread instead of exploding)."""
+    if not math.isfinite(factor) or factor <= 0:
+        return "—"
+    if abs(factor - 1) <= PRESERVED_BAND:
+        return f"×{factor:.3g} per layer (preserved: within {PRESERVED_BAND:.0%} per layer)"
+    direction = "shrinking" if factor < 1 else "growing"
+    if abs(factor - 1) <= SLOW_BAND:
+        return f"×{factor:.3g} per layer ({direction} slowly: within {SLOW_BAND:.0%} per layer)"
+    if factor > 1 and activation is not None and activations.get(activation).saturation is not None:
+        return f"×{factor:.3g} per layer (growing until the units saturate)"
+    trend = "vanishing" if factor < 1 else "exploding"
+    return f"×{factor:.3g} per layer ({direction}: {trend} with depth)"
+
+
+def departures(config) -> list[str]:
+    """Where ``config`` departs from the variance argument's ASSUMPTIONS, one sentence each:
+    non-zero weight means (the prediction then does not apply), few inputs (non-Gaussian first
+    pre-activations, for activations that need them), finite width (one network wanders)."""
+    n_in, _ = network_shape(config)
+    notes = []
+    mean, second = kernel_moments(config.initializer, config.width, config.width, config.scale)
+    if second > 0 and mean * mean > NONZERO_MEAN * second:
+        notes.append(f"the weights have mean {mean:.3g} (RMS {math.sqrt(second):.3g}): the theory "
+                     "assumes zero-mean weights; with a common sign all units move together, "
+                     "so the line does not apply")
+    if n_in < 10 and config.activation not in EXACT_WITHOUT_GAUSSIAN:
+        notes.append(f"{n_in}-D inputs: each first-layer unit sums only {n_in} terms, so its "
+                     f"pre-activations are not Gaussian and {config.activation}'s prediction is "
+                     "off by a few percent from layer 2")
+    if config.depth >= 2 and not fixed_norm(config.initializer):
+        wander = math.sqrt(2 * config.depth / config.width) / 2
+        notes.append(f"width {config.width}: one network (the dots) wanders around the average "
+                     f"(the line) by roughly ±{wander:.0%} in std at layer {config.depth} "
+                     f"(sqrt(2·depth/width)/2)")
+    return notes
+
+
+def applies(config) -> bool:
+    """False when the weights' mean breaks the zero-mean assumption (see :func:`departures`)."""
+    mean, second = kernel_moments(config.initializer, config.width, config.width, config.scale)
+    return not (second > 0 and mean * mean > NONZERO_MEAN * second)

@@ -150,7 +150,7 @@ float64 copy of the whole (rows, parameters) array: 200 MB at depth 50 x width 5
 _SATURATED_SQUARE = {"tanh": activations.SATURATION_THRESHOLD ** 2}
 """Activations whose saturation test |a| > t is read off a^2 > t^2 (a^2 is computed anyway)."""
 
-STATUSES = ("ready", "training", "converged", "stuck", "diverged", "vanishing")
+from initviz.core.status import STATUSES  # noqa: E402  (the words and their criteria)
 
 
 class Trainer:
@@ -432,31 +432,8 @@ class Trainer:
 
     @property
     def status(self) -> str:
-        """One of STATUSES, what the dashboard's status line says.
+        """One of STATUSES, what the dashboard's status line says: the first criterion of
+        ``initviz.core.status.CRITERIA`` that holds (its module documents each word's test)."""
+        from initviz.core.status import classify  # status reads a Trainer: no import cycle
 
-        ``ready``: nothing trained yet (epoch 0). ``diverged``: the run stopped on a non-finite
-        loss, gradient or update. ``vanishing``: the latest first-layer gradient norm is below
-        1e-8, or below 1e-4 times the output layer's (the early layers barely learn).
-        ``converged``: the latest loss is below 1e-3, or it moved less than 1e-4 (relative) over
-        the last 100 epochs of a run of at least 200, after falling at least 10% below where it
-        started. ``stuck``: it settled without ever falling that far (a vanished signal,
-        symmetric units, too small a learning rate). Otherwise ``training``.
-        """
-        if self.diverged:
-            return "diverged"
-        if self.epoch == 0:
-            return "ready"
-        grad = self.history.grad_norm
-        if len(grad):
-            first, last = float(grad[-1, 0]), float(grad[-1, -1])
-            if first < 1e-8 or first < 1e-4 * last:
-                return "vanishing"
-        loss = self.history.loss
-        if len(loss) and loss[-1] < 1e-3:
-            return "converged"
-        epochs = self.history.epochs
-        if len(loss) >= 20 and epochs[-1] >= 200:
-            recent = loss[epochs >= epochs[-1] - 100]
-            if recent.max() - recent.min() < 1e-4 * max(1.0, abs(recent[-1])):
-                return "stuck" if recent[-1] > 0.9 * loss[0] else "converged"
-        return "training"
+        return classify(self)

@@ -73,6 +73,7 @@ class Dashboard:
         self.blitter = Blitter(figure)
         self._stale: set[int] = set()  # indices of views whose panel must be redrawn
         self._key: tuple | None = None
+        self.shown_epoch: int | None = None  # the epoch of the last frame drawn (Replay's too)
         self.rebuild(trainer)
 
     def rebuild(self, trainer: Trainer) -> None:
@@ -127,6 +128,7 @@ class Dashboard:
 
     def update(self, frame: Frame) -> str:
         """Update every View from ``frame`` and push it: 'blit', 'panels' or 'full' redraw."""
+        self.shown_epoch = frame.epoch
         for i, view in enumerate(self.views):
             if view.update(frame):
                 self._stale.add(i)

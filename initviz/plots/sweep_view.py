@@ -1,9 +1,12 @@
 """Depth x scale map: one coloured cell per (depth, scale) run of a sweep.
 
-Colour by final loss (log scale, green = low) or by log10(first-layer / last-layer gradient norm)
-at initialisation (blue = vanishing towards the input, red = exploding, white = balanced).
-Diverged runs are marked with a cross, cells not run yet are grey, and the cell showing the
-explorer's current setting is outlined.
+Colour by final loss (log scale, viridis: bright yellow = low, dark purple = high; no colour of
+the map is close to white or grey) or by log10(first-layer / last-layer gradient norm) at
+initialisation (blue = vanishing towards the input, red = exploding, white = balanced). Every
+finished cell has a colour: values beyond the colour bar take its end colour (the cell's text
+gives the value). Diverged runs get a colour of their own (``DIVERGED_COLOR``, outside the map)
+and a cross, cells not run yet are transparent over a hatched background, a legend names both,
+and the cell showing the explorer's current setting is outlined.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 from initviz.core.sweep import SweepResult
 from initviz.plots.blit import Blitter
@@ -21,6 +24,9 @@ from initviz.plots.blit import Blitter
 MODES = ("loss", "gradient")
 LOSS_RANGE = (1e-2, 1.0)
 RATIO_LIMIT = 6.0  # decades; beyond (or exactly-zero gradients, -inf) cells get the end colour
+DIVERGED_COLOR = {"loss": "#d62728", "gradient": "#111111"}  # not in the mode's colour map
+NOT_RUN_HATCH = "///"
+CMAPS = {"loss": "viridis_r", "gradient": "RdBu_r"}
 MODE_LABEL = {"loss": "final training loss", "gradient": "log10 ‖∇W first‖ / ‖∇W last‖ at init"}
 
 
@@ -39,6 +45,11 @@ def cell_label(result: SweepResult, i: int, j: int, mode: str) -> str:
     if math.isinf(value):
         return "0 grad" if value < 0 else "∞"
     return f"{value:+.1f}"
+
+
+def diverged_value(mode: str) -> float:
+    """The value a diverged cell holds in the image: above the colour bar (its 'over' colour)."""
+    return LOSS_RANGE[1] * 10 if mode == "loss" else RATIO_LIMIT * 2
 
 
 class SweepView:
@@ -69,6 +80,16 @@ class SweepView:
         self.colorbar = fig.colorbar(self.image, cax=cax)
         self.colorbar.ax.tick_params(labelsize=7)
         self.colorbar.set_label(MODE_LABEL[self.mode], fontsize=7)
+        ax.set_facecolor("white")  # not-run cells are transparent: the hatching shows through
+        ax.patch.set_hatch(NOT_RUN_HATCH)
+        ax.patch.set_edgecolor("0.78")
+        self.legend = fig.legend(
+            handles=[Patch(facecolor=DIVERGED_COLOR[self.mode], edgecolor="none",
+                           label="× diverged"),
+                     Patch(facecolor="white", edgecolor="0.6", hatch=NOT_RUN_HATCH,
+                           label="not run yet")],
+            loc="lower right", bbox_to_anchor=(0.995, 0.005), ncol=1, fontsize=7,
+            frameon=False, handlelength=1.4, columnspacing=1.0)
         ax.set_xticks(range(ns))
         ax.set_xticklabels([f"{s:g}" for s in self.scales], fontsize=8)
         ax.set_yticks(range(nd))
@@ -85,20 +106,25 @@ class SweepView:
 
     @staticmethod
     def _colouring(mode: str):
+        # not run (NaN): transparent; diverged: a value above the range, the 'over' colour
+        cmap = colormaps[CMAPS[mode]].with_extremes(bad=(0, 0, 0, 0), over=DIVERGED_COLOR[mode])
         if mode == "loss":
-            cmap = colormaps["RdYlGn_r"].with_extremes(bad="0.88")
-            return cmap, LogNorm(*LOSS_RANGE, clip=True)
-        cmap = colormaps["RdBu_r"].with_extremes(bad="0.88")
-        return cmap, Normalize(-RATIO_LIMIT, RATIO_LIMIT, clip=True)
+            return cmap, LogNorm(*LOSS_RANGE, clip=False)
+        return cmap, Normalize(-RATIO_LIMIT, RATIO_LIMIT, clip=False)
 
     def values(self, result: SweepResult, mode: str | None = None) -> np.ndarray:
-        """The array the image shows for ``mode`` (NaN = grey: not run yet or diverged)."""
+        """The array the image shows for ``mode``: finished cells clipped into the colour bar's
+        range (so each has a colour), diverged cells ``diverged_value(mode)`` (above the range:
+        the diverged colour), cells not run NaN (transparent over the hatching)."""
         mode = mode or self.mode
         if mode == "loss":
-            values = result.final_loss.copy()
+            values = np.clip(result.final_loss, *LOSS_RANGE)
         else:
             values = np.clip(result.log_grad_ratio, -RATIO_LIMIT, RATIO_LIMIT)
-        values[~result.done | result.diverged] = np.nan
+        values[result.done & ~result.diverged & np.isnan(values)] = (
+            LOSS_RANGE[1] if mode == "loss" else 0.0)  # a finished cell without a value: its text says '?'
+        values[result.diverged] = diverged_value(mode)
+        values[~result.done] = np.nan
         return values
 
     def update(self, result: SweepResult, mode: str | None = None) -> bool:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from initviz.core.theory import per_layer_factor  # noqa: F401  (its home is the core)
 from initviz.plots.blit import Blitter
 
 PREDICTED_COLOR = "#7d3c98"
@@ -35,14 +36,6 @@ def decade_limits(*arrays) -> tuple[float, float]:
     lo = 10.0 ** math.floor(math.log10(values.min()) - 0.05)
     hi = 10.0 ** math.ceil(math.log10(values.max()) + 0.05)
     return lo, max(hi, lo * 10)
-
-
-def per_layer_factor(stds) -> float:
-    """Geometric mean ratio between consecutive layers' stds (1 = preserved, < 1 = shrinking)."""
-    stds = np.asarray(stds, dtype=float)
-    if len(stds) < 2 or not np.all(np.isfinite(stds)) or stds[0] <= 0 or stds[-1] <= 0:
-        return float("nan")
-    return float((stds[-1] / stds[0]) ** (1.0 / (len(stds) - 1)))
 
 
 class TheoryView:

@@ -18,6 +18,7 @@ from initviz.core.training import History, Snapshot, Trainer
 
 LAYER_CMAP = "viridis"
 ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn at this floor
+ZERO_COLOR = "#c0392b"
 MAX_ROWS = 10  # ridgeline rows; deeper networks show evenly spaced layers
 MAX_POINTS = 400  # per curve over epochs: about one point per pixel column of a panel
 
@@ -81,6 +82,10 @@ class View:
         return False
 
 
+BAR_COLOR = "#c0392b"
+BAR_LENGTH = 0.3  # a 100% bar spans this fraction of the panel's width
+
+
 class LayerHistogramView(View):
     """Per-layer histograms as a ridgeline: one row per layer, all rows on the same bins.
 
@@ -112,18 +117,40 @@ class LayerHistogramView(View):
         ax.tick_params(labelsize=7)
         for row in range(len(self.rows)):
             ax.axhline(row, color="0.85", lw=0.6, zorder=0)
-        self.bars = None
+        self.bars = self.tracks = None
+        self.bar_labels: list = []
         if self.annotate:
             # one artist for every layer's annotation: a red bar from the right edge, its length
-            # the layer's fraction of saturated (or dead) units
-            self.bars = self.animate(LineCollection([], colors="#c0392b", linewidths=3))
+            # the layer's fraction of saturated (or dead) units, over a grey track that is 100%
+            # (the scale), with the percentage written at its left end
+            self.tracks = LineCollection([], colors="0.88", linewidths=3, zorder=1)
+            ax.add_collection(self.tracks)
+            self.bars = self.animate(LineCollection([], colors=BAR_COLOR, linewidths=3, zorder=2))
             ax.add_collection(self.bars)
+            self.bar_labels = [self.animate(ax.text(0, row + 0.75, "", fontsize=6, ha="right",
+                                                    va="center", color=BAR_COLOR))
+                               for row in range(len(self.rows))]
+            self._place_tracks()
             ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=8)
 
     def set_bins(self, bins: Bins) -> None:
         self.bins = bins
         self._x = np.repeat(bins.edges, 2)[1:-1]  # step outline x
         self.ax.set_xlim(bins.lo, bins.hi)
+        self._place_tracks()
+
+    def _bar_span(self) -> tuple[float, float]:
+        """(right edge, length of a 100% bar) in data units."""
+        return self.bins.hi, (self.bins.hi - self.bins.lo) * BAR_LENGTH
+
+    def _place_tracks(self) -> None:
+        if getattr(self, "tracks", None) is None:
+            return
+        right, full = self._bar_span()
+        self.tracks.set_segments([[(right, row + 0.75), (right - full, row + 0.75)]
+                                  for row in range(len(self.rows))])
+        for row, label in enumerate(self.bar_labels):
+            label.set_x(right - full * 1.03)
 
     def reset(self, trainer: Trainer) -> bool:
         bins = trainer.bins[self.kind]
@@ -145,11 +172,13 @@ class LayerHistogramView(View):
         self.lines.set_segments(segments)
         if self.bars is not None:
             fractions = self.annotation(frame)[self.rows]
-            right, span = self.bins.hi, self.bins.hi - self.bins.lo
+            right, full = self._bar_span()
             self.bars.set_segments([
-                [(right, row + 0.75), (right - span * 0.3 * f, row + 0.75)]
+                [(right, row + 0.75), (right - full * f, row + 0.75)]
                 for row, f in enumerate(np.nan_to_num(fractions))
             ])
+            for label, f in zip(self.bar_labels, fractions):
+                label.set_text("" if f != f else f"{f:.0%}")
         return False
 
     def annotation(self, frame: Frame) -> np.ndarray:
@@ -169,7 +198,7 @@ class ActivationHistogramView(LayerHistogramView):
     kind = "activations"
     xlabel = "activation value"
     annotate = True
-    annotate_label = "red bars: % saturated / dead units"
+    annotate_label = "red bars: % saturated / dead units; grey track = 100%"
 
     def annotation(self, frame: Frame) -> np.ndarray:
         history = frame.history
@@ -253,6 +282,27 @@ def _reset_epoch_axis(ax: Axes) -> bool:
     return True
 
 
+def layer_ranges(layers) -> str:
+    """'1-3, 5, 7' for layer numbers [1, 2, 3, 5, 7]."""
+    layers = [int(x) for x in layers]
+    parts, start = [], None
+    for i, layer in enumerate(layers):
+        if start is None:
+            start = layer
+        if i + 1 == len(layers) or layers[i + 1] != layer + 1:
+            parts.append(str(start) if start == layer else f"{start}–{layer}")
+            start = None
+    return ", ".join(parts)
+
+
+def zero_note(layers, marker: str = "▼") -> str:
+    """Why some gradients are not drawn: a log axis has no 0 (constant or zero kernels)."""
+    if not len(layers):
+        return ""
+    which = "layer" if len(layers) == 1 else "layers"
+    return f"exactly 0 in {which} {layer_ranges(layers)} ({marker} at the floor): a log axis has no 0"
+
+
 class GradientNormView(View):
     """||dL/dW|| per layer now, as bars: level bars are healthy; bars shrinking towards the input
     mean vanishing gradients, growing ones exploding gradients."""
@@ -267,6 +317,11 @@ class GradientNormView(View):
         self.bars = self.animate(LineCollection([], colors=layer_colors(n_layers),
                                                 linewidths=width, capstyle="butt"))
         ax.add_collection(self.bars)
+        # exact zeros (a constant start): a marker on the floor and a word why, not an empty panel
+        self.zeros = self.animate(ax.plot([], [], ls="none", marker="v", ms=6, color=ZERO_COLOR,
+                                          clip_on=False)[0])
+        self.note = self.animate(ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7,
+                                         va="top", color=ZERO_COLOR))
         _log_axis(ax)
         ax.set_xlim(0.3, n_layers + 0.7)
         ax.set_ylim(1e-4, 1e1)
@@ -278,13 +333,19 @@ class GradientNormView(View):
         keep = np.flatnonzero(h.epochs <= frame.epoch)
         if not len(keep):
             self.bars.set_segments([])
+            self.zeros.set_data([], [])
+            self.note.set_text("")
             return False
-        norms = np.maximum(np.nan_to_num(h.grad_norm[keep[-1]], nan=ZERO_GRADIENT), ZERO_GRADIENT)
+        raw = h.grad_norm[keep[-1]]
+        norms = np.maximum(np.nan_to_num(raw, nan=ZERO_GRADIENT), ZERO_GRADIENT)
         limits = log_limits(norms, self.ax.get_ylim())
         if limits:
             self.ax.set_ylim(*limits)
         bottom = self.ax.get_ylim()[0]
         self.bars.set_segments([[(x, bottom), (x, y)] for x, y in zip(self.layers, norms)])
+        zero = self.layers[raw == 0]
+        self.zeros.set_data(zero, np.full(len(zero), bottom))
+        self.note.set_text(zero_note(zero))
         return limits is not None
 
 
@@ -298,6 +359,8 @@ class GradientHistoryView(View):
         self.rows = shown_layers(n_layers)
         self.lines = self.animate(LineCollection([], colors=layer_colors(len(self.rows)), linewidths=1))
         ax.add_collection(self.lines)
+        self.note = self.animate(ax.text(0.02, 0.97, "", transform=ax.transAxes, fontsize=7,
+                                         va="top", color=ZERO_COLOR))
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-4, 1e1)
@@ -313,7 +376,11 @@ class GradientHistoryView(View):
         epochs = h.epochs[keep]
         if not len(epochs):
             self.lines.set_segments([])
+            self.note.set_text("")
             return False
+        latest = h.grad_norm[keep][-1]
+        self.note.set_text(zero_note(np.flatnonzero(latest == 0) + 1, marker="line")
+                           .replace("(line at the floor)", f"(drawn at {ZERO_GRADIENT:g})"))
         norms = np.maximum(h.grad_norm[keep][:, self.rows], ZERO_GRADIENT)
         shown = thinned(len(epochs))
         x, y = epochs[shown], norms[shown]

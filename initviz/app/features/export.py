@@ -1,8 +1,10 @@
-"""The Export tab: the dashboard as a PNG and the run's history as a CSV, downloadable in the page.
+"""The Export tab: the dashboard as a PNG or SVG and the run's history as a CSV, in the page.
 
 ipywidgets has no download widget, so a click fills an HTML widget with ``<a download=...
-href="data:...;base64,...">`` links. Scripts use the plain functions ``history_csv(history)`` and
-``dashboard_png(explorer)``.
+href="data:...;base64,...">`` links. The pictures carry a title naming the setting and the epoch
+shown (after scrubbing in Replay: that epoch, and the file is named after it). Scripts use the
+plain functions ``history_csv(history)``, ``dashboard_png(explorer)`` and
+``dashboard_svg(explorer)``.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import math
 import re
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
 
 from initviz.app.features.base import Feature
@@ -59,14 +62,49 @@ def history_csv(history: History) -> str:
     return out.getvalue()
 
 
-def dashboard_png(explorer, dpi: float | None = None) -> bytes:
-    """The explorer's dashboard as PNG bytes (at the figure's own size unless ``dpi`` is given)."""
+def shown_epoch(explorer) -> int:
+    """The epoch the dashboard shows: the trainer's, or the one Replay scrubbed to."""
+    shown = explorer.dashboard.shown_epoch
+    return explorer.trainer.epoch if shown is None else int(shown)
+
+
+def export_title(explorer) -> str:
+    """'he_normal × 1 · relu · depth 6 × width 32 · moons · sgd lr 0.1 · epoch 120 of 300
+    (replay)': the setting and the epoch the picture shows."""
+    c, epoch, trained = explorer.config, shown_epoch(explorer), explorer.trainer.epoch
+    when = f"epoch {epoch}" if epoch == trained else f"epoch {epoch} of {trained} (replay)"
+    return (f"{c.initializer} × {c.scale:g} · {c.activation} · depth {c.depth} × width {c.width}"
+            f" · {c.dataset} · {c.optimizer} lr {c.learning_rate:g} · {when}")
+
+
+def dashboard_image(explorer, fmt: str = "png", dpi: float | None = None) -> bytes:
+    """The explorer's dashboard as PNG or SVG bytes, titled with ``export_title`` (at the
+    figure's own size unless ``dpi`` is given). SVG text stays text (searchable, editable)."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"fmt must be 'png' or 'svg', got {fmt!r}")
     buffer = io.BytesIO()
-    kwargs = {"format": "png"}
+    kwargs = {"format": fmt}
     if dpi is not None:
         kwargs["dpi"] = dpi
-    explorer.dashboard.savefig(buffer, **kwargs)
+    figure = explorer.dashboard.figure
+    title = figure.text(0.5, 0.997, export_title(explorer), ha="center", va="top", fontsize=9,
+                        color="#333")
+    try:
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            explorer.dashboard.savefig(buffer, **kwargs)
+    finally:
+        title.remove()
     return buffer.getvalue()
+
+
+def dashboard_png(explorer, dpi: float | None = None) -> bytes:
+    """The explorer's dashboard as PNG bytes (at the figure's own size unless ``dpi`` is given)."""
+    return dashboard_image(explorer, "png", dpi)
+
+
+def dashboard_svg(explorer) -> bytes:
+    """The explorer's dashboard as SVG bytes, titled like the PNG."""
+    return dashboard_image(explorer, "svg")
 
 
 def file_stem(config) -> str:
@@ -98,28 +136,42 @@ class ExportFeature(Feature):
         self.csv_button = W.Button(description="history CSV", icon="table",
                                    tooltip="every recorded statistic, one row per epoch",
                                    layout=W.Layout(width="160px"))
+        self.svg_button = W.Button(description="dashboard SVG", icon="image",
+                                   tooltip="the dashboard as a vector picture, for print",
+                                   layout=W.Layout(width="160px"))
         self.png_button.add_class("initviz-export-png")
+        self.svg_button.add_class("initviz-export-svg")
         self.csv_button.add_class("initviz-export-csv")
         self.links = W.HTML()
         self.links.add_class("initviz-export-links")
         self._png = ""
+        self._svg = ""
         self._csv = ""
         self.widget = W.VBox([
-            W.HBox([self.png_button, self.csv_button]),
+            W.HBox([self.png_button, self.svg_button, self.csv_button]),
             self.links,
             W.HTML("<div style='font-size:12px;color:#555'>Each button makes a download link "
-                   "for the run as it is now. The CSV has one row per recorded epoch: loss, "
+                   "for the run as it is now (the pictures: the epoch shown, also after "
+                   "scrubbing in Replay, named in their title and file name). The CSV has one row per recorded epoch: loss, "
                    "test loss, accuracy, and per layer (L1 = first) the gradient norm, weight "
                    "std, update ratio (log10), activation mean/std, % saturated and % dead."
                    "</div>"),
         ])
         self.png_button.on_click(explorer.guard(lambda _: self.make_png()))
+        self.svg_button.on_click(explorer.guard(lambda _: self.make_svg()))
         self.csv_button.on_click(explorer.guard(lambda _: self.make_csv()))
 
     def make_png(self) -> bytes:
         data = dashboard_png(self.explorer, dpi=self.png_dpi)
-        name = f"{file_stem(self.explorer.config)}-epoch{self.explorer.trainer.epoch}.png"
+        name = f"{file_stem(self.explorer.config)}-epoch{shown_epoch(self.explorer)}.png"
         self._png = download_link(data, name, "image/png", f"{name} ({len(data) // 1024} kB)")
+        self._show()
+        return data
+
+    def make_svg(self) -> bytes:
+        data = dashboard_svg(self.explorer)
+        name = f"{file_stem(self.explorer.config)}-epoch{shown_epoch(self.explorer)}.svg"
+        self._svg = download_link(data, name, "image/svg+xml", f"{name} ({len(data) // 1024} kB)")
         self._show()
         return data
 
@@ -133,10 +185,10 @@ class ExportFeature(Feature):
         return text
 
     def _show(self) -> None:
-        self.links.value = self._png + self._csv
+        self.links.value = self._png + self._svg + self._csv
 
     # -- Feature hooks ----------------------------------------------------------------------
     def on_reset(self) -> None:
         # links describe the previous run: drop them
-        self._png = self._csv = ""
+        self._png = self._svg = self._csv = ""
         self.links.value = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import ipywidgets as W
 
@@ -21,8 +22,8 @@ HIDEABLE = tuple(name for name, spec in FIELDS.items() if spec.hideable)
 
 NOTE = (
     "<div style='font-size:12px;line-height:1.4;color:#444'>"
-    "Append this to the app's address (the Voila page's URL) and whoever opens the link starts "
-    "from this setting. Teacher mode: tick controls below to hide them in the link "
+    "Append this to the app's address (the Voila page's URL; in Voila the full URL is shown "
+    "below it) and whoever opens the link starts from this setting. Teacher mode: tick controls below to hide them in the link "
     "(<code>hide=depth,width</code>), <code>play=1</code> starts training at once, "
     "<code>preset=he_relu</code> starts from a preset (later keys change it). "
     "Paste a query here and press <i>open</i> to load it.</div>"
@@ -38,6 +39,31 @@ def page_link(query: str) -> str | None:
     """The Voila page's own path with ``query`` (None outside Voila)."""
     path = os.environ.get("SCRIPT_NAME")
     return path + query if path else None
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def page_url(query: str) -> str | None:
+    """The full address of the Voila page with ``query``, to copy into course material.
+
+    From ``VOILA_REQUEST_URL`` (the request's full URL, which Voila gives a kernel it starts for
+    a page) with its query replaced; for a preheated kernel, which gets only the request's
+    ``SERVER_NAME``, ``SERVER_PORT`` and ``SCRIPT_NAME``, from those (http for a local host,
+    https otherwise: a public Voila sits behind TLS). None outside Voila."""
+    env = os.environ
+    text = query.lstrip("?")
+    if env.get("VOILA_REQUEST_URL"):
+        parts = urlsplit(env["VOILA_REQUEST_URL"])
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, text, ""))
+    path, host = env.get("SCRIPT_NAME"), env.get("SERVER_NAME")
+    if not path or not host:
+        return None
+    scheme = "http" if host in LOCAL_HOSTS else "https"
+    port = env.get("SERVER_PORT", "")
+    default = {"http": "80", "https": "443"}[scheme]
+    netloc = host if port in ("", default) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, path, text, ""))
 
 
 class SharePanel(Feature):
@@ -64,8 +90,11 @@ class SharePanel(Feature):
                                indent=False, layout=W.Layout(margin="0 0 0 16px"))
         self.play.add_class("initviz-share-play")
         self.link = W.HTML()
+        self.url = W.Text(description="full URL", style={"description_width": "80px"},
+                          layout=W.Layout(width="720px", display="none"))
+        self.url.add_class("initviz-share-url")
         self.widget = W.VBox([
-            W.HBox([self.text, self.open_button]), self.link, W.HTML(NOTE),
+            W.HBox([self.text, self.open_button]), self.url, self.link, W.HTML(NOTE),
             W.HBox([self.hide, self.play], layout=W.Layout(align_items="flex-start", justify_content="flex-start")),
         ])
         self.hide.observe(explorer.guard(lambda _: self.refresh()), names="value")
@@ -86,7 +115,10 @@ class SharePanel(Feature):
         query = self.query
         if self.text.value != query:
             self.text.value = query
-        url = page_link(query)
+        full = page_url(query)
+        self.url.value = full or ""
+        self.url.layout.display = None if full else "none"
+        url = full or page_link(query)
         self.link.value = ("" if url is None else
                            f"<a href='{html.escape(url, quote=True)}' target='_blank' "
                            f"class='initviz-share-link'>open this setting in a new tab</a>")

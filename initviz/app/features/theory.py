@@ -4,30 +4,22 @@ On every new setting the tab predicts each hidden layer's activation std (and th
 gradient's) from the initializer's formula with ``initviz.core.theory.predict`` and measures the
 same on the network just drawn with ``theory.measure``. The line is the theory, the markers are
 this network: with He + ReLU both stay flat; with a scale of 0.5 both fall by the same factor per
-layer; with tanh and a large scale the theory bends where the units saturate.
+layer; with tanh and a large scale the theory bends where the units saturate. The summary's verdict
+words (``theory.spread_verdict``: preserved within 2% per layer, slowly within 10%) and the list
+of assumptions this setting departs from (``theory.departures``) come from the core.
 """
 from __future__ import annotations
 
 import html
-import math
 
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
 from initviz.app.features.base import Feature
 from initviz.core import theory
-from initviz.plots.theory_view import TheoryView, per_layer_factor
+from initviz.plots.theory_view import TheoryView
 
 FIGSIZE = (9.0, 2.8)
-
-
-def _factor_words(factor: float) -> str:
-    if factor != factor:
-        return "—"
-    if abs(math.log(factor)) < 0.02:
-        return f"×{factor:.3g} per layer (preserved)"
-    trend = "shrinking: vanishing with depth" if factor < 1 else "growing: exploding with depth"
-    return f"×{factor:.3g} per layer ({trend})"
 
 
 class TheoryFeature(Feature):
@@ -61,11 +53,21 @@ class TheoryFeature(Feature):
         relayout = self.view.update(self.predicted, self.measured)
         if push:
             self.view.blitter.push(full=relayout)
-        predicted = per_layer_factor(self.predicted.activation_std)
-        measured = per_layer_factor(self.measured.activation_std)
+        config = trainer.config
+        predicted = theory.per_layer_factor(self.predicted.activation_std)
+        measured = theory.per_layer_factor(self.measured.activation_std)
         if self.predicted.depth < 2:
             text = "one hidden layer: nothing to propagate yet (add depth)"
         else:
-            text = (f"activation std, theory: {html.escape(_factor_words(predicted))}; "
-                    f"this network: {html.escape(_factor_words(measured))}")
-        self.summary.value = f"<div style='font-size:13px'>{text}</div>"
+            line = theory.spread_verdict(predicted, config.activation)
+            if not theory.applies(config):
+                line = f"does not apply here (non-zero mean weights); its formula gives {line}"
+            text = (f"activation std, theory: {html.escape(line)}; this network: "
+                    f"{html.escape(theory.spread_verdict(measured, config.activation))}")
+        notes = "".join(f"<li>{html.escape(note)}</li>" for note in theory.departures(config))
+        assumed = html.escape(", ".join(theory.ASSUMPTIONS))
+        self.summary.value = (
+            f"<div style='font-size:13px'>{text}</div>"
+            f"<div class='initviz-theory-assumptions' style='font-size:12px;color:#555'>"
+            f"The theory assumes {assumed}. Where this setting departs:"
+            f"<ul style='margin:2px 0'>{notes or '<li>nowhere</li>'}</ul></div>")
