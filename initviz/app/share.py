@@ -3,7 +3,8 @@
 ``?initializer=zeros&activation=tanh&depth=12`` opens the Voila app on that setting (Voila puts
 the page's query string in the kernel's ``QUERY_STRING`` environment variable). App options
 beside the Config fields: ``hide=depth,width`` hides those controls (teacher mode), ``play=1``
-starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
+starts training at once, ``pace=10`` sets the playing speed in epochs per second
+(``initviz.app.pace``; ``pace=max`` is the fastest), ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
 other keys then change that preset: ``?preset=he_relu&depth=30``.
 
 Preheated Voila kernels (voila.json's kernel pool) run the notebook before anyone asks for the
@@ -20,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
+from initviz.app.pace import pace_label, snap_pace
 from initviz.core import presets
 from initviz.core.training import Config
 
-APP_KEYS = ("hide", "play", "preset")
+APP_KEYS = ("hide", "play", "preset", "pace")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class AppOptions:
     hide: tuple[str, ...] = field(default_factory=tuple)
     play: bool = False
     preset: str | None = None  # the link's settings are changes to this preset
+    pace: float | None = None  # epochs per second while playing (None: the app's default)
 
     def to_pairs(self) -> list[tuple[str, str]]:
         pairs = []
@@ -42,6 +45,8 @@ class AppOptions:
             pairs.append(("hide", ",".join(self.hide)))
         if self.play:
             pairs.append(("play", "1"))
+        if self.pace is not None:
+            pairs.append(("pace", pace_label(self.pace)))
         return pairs
 
 
@@ -67,7 +72,13 @@ def parse_query(query: str) -> tuple[Config, AppOptions]:
     if unknown:
         raise ValueError(f"hide: unknown control(s) {sorted(unknown)}; valid: {', '.join(Config.field_names())}")
     play = app.get("play", "0").lower() in ("1", "true", "yes")
-    return config, AppOptions(hide=hide, play=play, preset=preset)
+    pace = None
+    if app.get("pace"):
+        try:
+            pace = snap_pace(app["pace"][:20])
+        except ValueError as error:
+            raise ValueError(f"pace: {error}") from None
+    return config, AppOptions(hide=hide, play=play, preset=preset, pace=pace)
 
 
 def to_query(config: Config, options: AppOptions | None = None) -> str:
