@@ -237,3 +237,32 @@ def test_close_stops_training_and_closes_widgets_and_figures():
     assert all(w.comm is None for w in widgets), [type(w).__name__ for w in widgets if w.comm]
     assert explorer.heartbeat.comm is None
     assert all(not c.figure.axes for c in canvases)
+
+
+def test_hidden_tabs_figures_are_drawn_only_when_first_opened():
+    """Each figure of a tab nobody opened costs nothing: no draw at load, at a control change
+    or while playing; opening the tab draws it once, in full."""
+    from initviz.app.canvas import LiveCanvas
+    from initviz.app.explorer import _widget_tree
+
+    explorer = Explorer()
+    draws: dict[int, int] = {}
+    tabs = {}
+    for index, feature in enumerate(explorer.features):
+        for canvas in (w for w in _widget_tree(feature.widget) if isinstance(w, LiveCanvas)):
+            tabs[index] = canvas
+            draws[index] = 0
+            canvas.mpl_connect("draw_event", lambda _, i=index: draws.__setitem__(i, draws[i] + 1))
+    hidden = [i for i in tabs if i != explorer.tabs.selected_index]
+    assert len(hidden) >= 3  # compare, theory, symmetry, sweep
+    for canvas in tabs.values():
+        canvas.handle_draw({})  # what each figure's page view asks for when the page loads
+    explorer.set_config(scale=2.0)
+    explorer.run(5)
+    assert all(draws[i] == 0 for i in hidden), draws
+    opened = hidden[0]
+    explorer.tabs.selected_index = opened
+    assert draws[opened] == 1
+    assert all(draws[i] == 0 for i in hidden[1:]), draws
+    explorer.set_config(scale=3.0)  # once opened, the tab's figure follows the app as before
+    assert not explorer.errors.outputs, explorer.errors.outputs

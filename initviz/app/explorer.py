@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import ipywidgets as W
 
-from initviz.app.canvas import live_figure
+from initviz.app.canvas import LiveCanvas, live_figure
 from initviz.app.controls import Controls
 from initviz.app.pace import DEFAULT_PACE, PACES, pace_label, snap_pace
 from initviz.app.share import AppOptions, page_query, parse_query, preheated, when_requested
@@ -158,7 +158,8 @@ class Explorer:
         self._kicked_at = -math.inf
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._job: concurrent.futures.Future | None = None  # the worker's current job
-        self._applying: asyncio.Task | None = None  # a new setting being applied (_apply)
+        self._applying: asyncio.Task | None = None  # a control change being applied
+        self._applying_config: Config | None = None  # ... and its setting
         self._closed = False
         self.controls = Controls(config)
         self.controls.hide(self.options.hide)
@@ -197,6 +198,15 @@ class Explorer:
         self.tabs = W.Tab(children=[f.widget for f in self.features],
                           titles=[f.title for f in self.features])
         self.tabs.add_class("initviz-tabs")
+        # figures of tabs nobody opened yet are neither drawn nor sent (a faster first play)
+        self._deferred: dict[int, list[LiveCanvas]] = {}
+        for index, feature in enumerate(self.features):
+            if index != self.tabs.selected_index:
+                canvases = [w for w in _widget_tree(feature.widget) if isinstance(w, LiveCanvas)]
+                for canvas in canvases:
+                    canvas.defer_drawing()
+                self._deferred[index] = canvases
+        self.tabs.observe(self._guard(self._on_tab), names="selected_index")
 
         header = W.HBox([self.play_button, self.step_button, self.reset_button,
                          self.pace_slider, self.epoch_label, self.status_label, self.heartbeat],
@@ -231,10 +241,11 @@ class Explorer:
 
     def run(self, epochs: int) -> Explorer:
         """Train ``epochs`` epochs now (blocking) and redraw once. While the worker thread has
-        an epoch in flight this happens once it ends."""
-        if self._busy():
-            self._when_idle(lambda: self.run(epochs))
-            return self
+        an epoch in flight this waits for it."""
+        applying = self._cancel_applying()
+        if applying is not None:  # a control change still being drawn: finish it first
+            self._apply(applying)
+        self._wait_for_worker()
         self.trainer.step(epochs)
         self.render()
         return self
@@ -323,26 +334,37 @@ class Explorer:
             self._pending_handle = loop.call_later(DEBOUNCE, self._guard(self._apply_pending))
 
     def _apply_pending(self) -> None:
+        """The debounced control change, applied in the worker: even the largest network (0.4 s
+        to draw, 2 s for its first statistics) never blocks the page while it is re-drawn."""
         config, self._pending, self._pending_handle = self._pending, None, None
-        if config is not None:
-            self._apply(config)
-
-    def _apply(self, config: Config) -> None:
-        """Re-initialise on ``config``; keep playing on the new setting if we were playing."""
+        if config is None:
+            return
         self._cancel()
-        if self._applying is not None:  # a newer setting replaces the one being applied
+        self._cancel_applying()
+        self._applying_config = config
+        self._applying = self._loop.create_task(self._apply_in_worker(config))
+
+    def _cancel_applying(self) -> Config | None:
+        """Cancel the control change being applied; returns its setting (None if there was
+        none). Whoever cancels it re-applies a setting in full (reset and rebuild)."""
+        config, self._applying_config = self._applying_config, None
+        if self._applying is not None:
             self._applying.cancel()
             self._applying = None
-        if self._busy():  # the worker is in an epoch: re-draw when it ends
-            self._when_idle(lambda: self._apply(config))
-            return
-        loop = self._loop
-        if (loop is not None and loop.is_running()
-                and threading.current_thread() is self._loop_thread):
-            # the kernel's loop runs: re-draw the network in the worker, so that even the
-            # largest one (0.4 s to draw, 2 s for its first statistics) never blocks the page
-            self._applying = loop.create_task(self._apply_in_worker(config))
-            return
+            return config
+        return None
+
+    def _wait_for_worker(self) -> None:
+        """Block until the worker's job (at most one chunk of epochs and a frame) has ended:
+        the synchronous API (set_config, run, reset) then owns the trainer."""
+        if self._job is not None:
+            concurrent.futures.wait([self._job])
+
+    def _apply(self, config: Config) -> None:
+        """Re-initialise on ``config`` now; keep playing on the new setting if we were playing."""
+        self._cancel()
+        self._cancel_applying()
+        self._wait_for_worker()
         self._stop_reason = None
         self.trainer.reset(config)
         self.dashboard.rebuild(self.trainer)
@@ -368,7 +390,7 @@ class Explorer:
             self._report()
         finally:
             if self._applying is asyncio.current_task():
-                self._applying = None
+                self._applying, self._applying_config = None, None
         if self.playing:
             self._start()
 
@@ -385,6 +407,10 @@ class Explorer:
             self.play_button.icon, self.play_button.description = "play", "play"
             self._cancel()
             self._when_idle(self._show_status)
+
+    def _on_tab(self, change) -> None:
+        for canvas in self._deferred.pop(change["new"], []):
+            canvas.show()
 
     def _on_pace(self, change) -> None:
         self._pace = change["new"]
