@@ -37,6 +37,8 @@ import ipywidgets as W
 
 from initviz.app.canvas import LiveCanvas, live_figure
 from initviz.app.controls import Controls
+from initviz.app.layout import (CONTROLS_MIN_WIDTH, FIGURE_MIN_WIDTH, PRESENTATION_SCALE,
+                                PRESENTING, style_sheet)
 from initviz.app.pace import DEFAULT_PACE, PACES, pace_label, snap_pace
 from initviz.app.share import AppOptions, page_query, parse_query, preheated, when_requested
 from initviz.core.threads import limit_blas_threads
@@ -180,6 +182,11 @@ class Explorer:
         self.play_button.observe(self._guard(self._on_play), names="value")
         self.step_button.on_click(self._guard(lambda _: self.run(1)))
         self.reset_button.on_click(self._guard(lambda _: self._apply(self.config)))
+        self.presentation_button = W.ToggleButton(
+            value=False, description="presentation", icon="desktop",
+            tooltip="for a projector: larger text and lines", layout=W.Layout(width="130px"))
+        self.presentation_button.add_class("initviz-presentation")
+        self.presentation_button.observe(self._guard(self._on_presentation), names="value")
 
         self.figure, self.canvas = live_figure(FIGSIZE)
         self.dashboard = Dashboard(self.figure, self.trainer)
@@ -209,10 +216,22 @@ class Explorer:
         self.tabs.observe(self._guard(self._on_tab), names="selected_index")
 
         header = W.HBox([self.play_button, self.step_button, self.reset_button,
-                         self.pace_slider, self.epoch_label, self.status_label, self.heartbeat],
+                         self.pace_slider, self.presentation_button, self.epoch_label,
+                         self.status_label, self.heartbeat],
                         layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        body = W.HBox([self.controls.panel(), self.canvas])
-        children = [header, body, self.tabs, self.errors] if self.features else [header, body, self.errors]
+        header.add_class("initviz-header")
+        # the controls keep their column; the dashboard takes the rest (scaled down, never
+        # cut) and wraps below the controls on narrow screens (initviz.app.layout)
+        panel = self.controls.panel()
+        panel.layout.min_width = CONTROLS_MIN_WIDTH
+        panel.add_class("initviz-controls")
+        figure_box = W.Box([self.canvas], layout=W.Layout(flex=f"1 1 {FIGURE_MIN_WIDTH}",
+                                                          min_width="0"))
+        figure_box.add_class("initviz-figure-box")
+        body = W.HBox([panel, figure_box],
+                      layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+        body.add_class("initviz-body")
+        children = [style_sheet(), header, body] + ([self.tabs] if self.features else []) + [self.errors]
         self.widget = W.VBox(children)
         self.widget.add_class("initviz-app")
         if self.options.play:
@@ -238,6 +257,16 @@ class Explorer:
     def pace(self, value: float | str) -> None:
         self._pace = snap_pace(value)
         self.pace_slider.value = self._pace
+
+    @property
+    def presentation(self) -> bool:
+        """Presentation mode: larger fonts in the plots and controls, thicker lines, the play
+        bar kept in view."""
+        return self.presentation_button.value
+
+    @presentation.setter
+    def presentation(self, on: bool) -> None:
+        self.presentation_button.value = bool(on)
 
     def run(self, epochs: int) -> Explorer:
         """Train ``epochs`` epochs now (blocking) and redraw once. While the worker thread has
@@ -407,6 +436,17 @@ class Explorer:
             self.play_button.icon, self.play_button.description = "play", "play"
             self._cancel()
             self._when_idle(self._show_status)
+
+    def _on_presentation(self, change) -> None:
+        on = change["new"]
+        if on:
+            self.widget.add_class(PRESENTING)
+        else:
+            self.widget.remove_class(PRESENTING)
+        self.dashboard.set_style_scale(PRESENTATION_SCALE if on else 1.0)
+        if self.frame is not None and not self._busy():
+            self.dashboard.update(self.frame)  # a full redraw at the new sizes
+        # while playing, the next frame redraws in full
 
     def _on_tab(self, change) -> None:
         for canvas in self._deferred.pop(change["new"], []):

@@ -20,6 +20,9 @@ LAYER_CMAP = "viridis"
 ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn at this floor
 MAX_ROWS = 10  # ridgeline rows; deeper networks show evenly spaced layers
 MAX_POINTS = 400  # per curve over epochs: about one point per pixel column of a panel
+TITLE_SIZE = 12  # points (= pixels at the app's 72 DPI): readable from the back of a room
+LABEL_SIZE = 10
+TICK_SIZE = 9
 
 
 @dataclass
@@ -65,7 +68,7 @@ class View:
     def __init__(self, ax: Axes) -> None:
         self.ax = ax
         self.artists: list = []
-        ax.set_title(self.title, fontsize=10, loc="left")
+        ax.set_title(self.title, fontsize=TITLE_SIZE, loc="left")
 
     def animate(self, *artists):
         for artist in artists:
@@ -106,10 +109,10 @@ class LayerHistogramView(View):
         ax.add_collection(self.lines)
         ax.set_ylim(-0.2, len(self.rows) + 0.2)
         ax.set_yticks(np.arange(len(self.rows)) + 0.35)
-        ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=7)
-        ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=8)
+        ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=TICK_SIZE)
+        ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=LABEL_SIZE)
         ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=not bins.log))  # readable at any scale
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=TICK_SIZE)
         for row in range(len(self.rows)):
             ax.axhline(row, color="0.85", lw=0.6, zorder=0)
         self.bars = None
@@ -118,7 +121,7 @@ class LayerHistogramView(View):
             # the layer's fraction of saturated (or dead) units
             self.bars = self.animate(LineCollection([], colors="#c0392b", linewidths=3))
             ax.add_collection(self.bars)
-            ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=8)
+            ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=LABEL_SIZE)
 
     def set_bins(self, bins: Bins) -> None:
         self.bins = bins
@@ -169,7 +172,7 @@ class ActivationHistogramView(LayerHistogramView):
     kind = "activations"
     xlabel = "activation value"
     annotate = True
-    annotate_label = "red bars: % saturated / dead units"
+    annotate_label = "red: % saturated / dead"
 
     def annotation(self, frame: Frame) -> np.ndarray:
         history = frame.history
@@ -221,9 +224,9 @@ class LossView(View):
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-2, 1e1)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
+        ax.legend(fontsize=TICK_SIZE, loc="lower left")
 
     def update(self, frame: Frame) -> bool:
         h = frame.history
@@ -270,8 +273,8 @@ class GradientNormView(View):
         _log_axis(ax)
         ax.set_xlim(0.3, n_layers + 0.7)
         ax.set_ylim(1e-4, 1e1)
-        ax.set_xlabel("layer (input → output)", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("layer (input → output)", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
 
     def update(self, frame: Frame) -> bool:
         h = frame.history
@@ -301,8 +304,8 @@ class GradientHistoryView(View):
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-4, 1e1)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
 
     def reset(self, trainer: Trainer) -> bool:
         return _reset_epoch_axis(self.ax)
@@ -339,7 +342,7 @@ class DecisionBoundaryView(View):
                  n_classes: int = 2) -> None:
         super().__init__(ax)
         self.task = task
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=TICK_SIZE)
         if task == "regression":
             ax.scatter(X[:, 0], y.reshape(-1), s=6, color="0.5")
             self.curve = self.animate(ax.plot([], [], color="C1", lw=2)[0])
