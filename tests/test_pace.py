@@ -266,3 +266,30 @@ def test_hidden_tabs_figures_are_drawn_only_when_first_opened():
     assert all(draws[i] == 0 for i in hidden[1:]), draws
     explorer.set_config(scale=3.0)  # once opened, the tab's figure follows the app as before
     assert not explorer.errors.outputs, explorer.errors.outputs
+
+
+def test_presentation_mode_enlarges_plot_text_and_lines_and_back():
+    from initviz.app.layout import PRESENTATION_SCALE, PRESENTING
+
+    explorer = Explorer(features=[])
+    explorer.run(20)
+    loss = next(v for v in explorer.dashboard.views if type(v).__name__ == "LossView")
+    title, width = loss.ax.title.get_fontsize(), loss.train.get_linewidth()
+    tick = loss.ax.xaxis.get_major_ticks()[0].label1.get_fontsize()
+    assert title >= 12 and tick >= 9  # readable from the back of a room even without it
+    full_draws = explorer.dashboard.blitter.full_draws
+    explorer.presentation_button.value = True  # the toggle pressed in the page
+    assert PRESENTING in explorer.widget._dom_classes
+    assert loss.ax.title.get_fontsize() == pytest.approx(title * PRESENTATION_SCALE)
+    assert loss.train.get_linewidth() == pytest.approx(width * PRESENTATION_SCALE)
+    assert explorer.dashboard.blitter.full_draws == full_draws + 1  # redrawn at the new sizes
+    explorer.set_config(depth=3)  # a new network keeps presentation sizes
+    loss = next(v for v in explorer.dashboard.views if type(v).__name__ == "LossView")
+    assert loss.ax.title.get_fontsize() == pytest.approx(title * PRESENTATION_SCALE)
+    assert loss.ax.xaxis.get_major_ticks()[0].label1.get_fontsize() == pytest.approx(
+        tick * PRESENTATION_SCALE)
+    explorer.presentation = False
+    assert PRESENTING not in explorer.widget._dom_classes
+    assert loss.ax.title.get_fontsize() == pytest.approx(title)
+    assert loss.train.get_linewidth() == pytest.approx(width)
+    assert not explorer.errors.outputs

@@ -38,7 +38,10 @@ APP_CSS = f"""
   font-size: {PRESENTATION_FONT} !important; }}
 .{PRESENTING} .initviz-controls .widget-inline-hbox {{ width: 390px !important; }}
 .{PRESENTING} .initviz-controls .widget-label {{ width: 125px !important; }}
-.{PRESENTING} .initviz-controls {{ min-width: 400px; }}
+.{PRESENTING} .initviz-controls {{ width: 400px !important; min-width: 400px; }}
+.{PRESENTING} .widget-label, .{PRESENTING} .widget-button,
+.{PRESENTING} .widget-toggle-button {{ min-width: fit-content !important; }}
+.{PRESENTING} .initviz-pace {{ width: 300px !important; }}
 .{PRESENTING} .widget-readout {{ min-width: 64px; }}
 .{PRESENTING} .initviz-header {{
   position: sticky; top: 0; z-index: 5; background: var(--jp-layout-color0, white); }}
