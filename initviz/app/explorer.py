@@ -46,7 +46,7 @@ from initviz.core.training import Config, Trainer
 from initviz.plots.dashboard import Dashboard
 from initviz.plots.views import Frame
 
-FRAME_INTERVAL = 0.031  # seconds per frame: at most ~32 frames per second
+FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
 MIN_SLEEP = 0.001  # seconds: the event loop handles widget messages between frames
 TRAIN_SHARE = 1.25  # a chunk of training lasts at least this times the rest of a period
