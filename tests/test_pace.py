@@ -218,8 +218,15 @@ def test_largest_network_never_blocks_the_event_loop():
 def test_close_stops_training_and_closes_widgets_and_figures():
     async def scenario():
         explorer = Explorer()  # with the feature tabs and their figures
+        from initviz.app.features.sweep import SweepFeature
+
         explorer.play()
         await asyncio.sleep(0.3)
+        sweep = next(f for f in explorer.features if isinstance(f, SweepFeature))
+        sweep.start()  # the sweep pauses the explorer and works in its own task
+        explorer.play()
+        await asyncio.sleep(0.1)
+        assert sweep.running
         from initviz.app.explorer import _widget_tree
 
         widgets = _widget_tree(explorer.widget)
@@ -227,7 +234,7 @@ def test_close_stops_training_and_closes_widgets_and_figures():
         await asyncio.sleep(0.1)
         epoch = explorer.trainer.epoch
         await asyncio.sleep(0.3)
-        tasks = [t for t in asyncio.all_tasks() if "_train_loop" in repr(t) and not t.done()]
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         return explorer, widgets, epoch, tasks
 
     explorer, widgets, epoch, tasks = asyncio.run(scenario())

@@ -309,6 +309,10 @@ class Explorer:
             self._pending_handle = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        for feature in self.features:  # a tab's own work (a sweep, a comparison) stops too
+            task = getattr(feature, "task", None)
+            if isinstance(task, asyncio.Task) and not task.done():
+                task.cancel()
         for widget in _widget_tree(self.widget, self.heartbeat, self.errors):
             figure = getattr(widget, "figure", None)
             if figure is not None and hasattr(figure, "clear"):
