@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from initviz.core.config import FIELDS, Config, estimate_cost, memory_budget  # noqa: E402
+from initviz.core.config import Config, estimate_cost, largest, memory_budget  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -46,20 +46,6 @@ trainer.snapshot(); trainer.predict(input_grid(trainer.dataset.X)[0])
 times.sort()
 print(json.dumps({"base": base, "peak": rss('VmHWM:'), "epoch": times[len(times) // 2]}))
 """
-
-
-def largest(field: str, **fixed) -> Config:
-    """The largest value of ``field`` Config accepts with ``fixed`` (bisection on the budget)."""
-    spec = FIELDS[field]
-    lo, hi = int(spec.low), int(spec.high)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        try:
-            Config(**fixed, **{field: mid})
-            lo = mid
-        except ValueError:
-            hi = mid - 1
-    return Config(**fixed, **{field: lo})
 
 
 def measure(config: Config, epochs: int) -> dict:

@@ -344,3 +344,12 @@ def test_the_readme_says_what_a_link_does():
     assert any("needs about" in reason for _, reason in link.ignored)
     assert "memory budget of a\n  kernel (256 MB" in readme and memory_budget() == 256 * 2**20
     assert read_link("?theme=dark&utm_source=x&fbclid=y").notice == ""
+
+
+def test_largest_finds_the_budgets_edge():
+    from initviz.core.config import largest
+
+    widest = largest("width", depth=50)
+    assert widest.depth == 50 and estimate_cost(widest).total <= memory_budget()
+    with pytest.raises(ValueError, match="budget"):
+        widest.replace(width=widest.width + 1)

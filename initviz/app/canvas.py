@@ -47,6 +47,40 @@ class LiveCanvas(Canvas):
     'broken' state"), so a figure drawn before display stayed blank (0 x 0).
     """
 
+    deferred = False  # drawing waits until the figure is first shown (``defer_drawing``)
+    _stale = False  # a draw was asked for while deferred
+
+    def defer_drawing(self) -> None:
+        """Draw nothing until ``show()``: a figure in a tab nobody opened yet costs no kernel
+        time (the page's first display alone asks for two or three full draws)."""
+        self.deferred = True
+
+    def show(self) -> None:
+        """Stop deferring; draw in full once if a draw was asked for meanwhile."""
+        if self.deferred:
+            self.deferred = False
+            if self._stale:
+                self._stale = False
+                self.draw()
+
+    def draw(self) -> None:
+        if self.deferred:
+            self._stale = True
+            return
+        super().draw()
+
+    def draw_idle(self, *args, **kwargs) -> None:
+        if self.deferred:
+            self._stale = True
+            return
+        super().draw_idle(*args, **kwargs)
+
+    def blit(self, bbox=None) -> None:
+        if self.deferred:
+            self._stale = True
+            return
+        super().blit(bbox)
+
     def send_binary(self, data: bytes) -> None:
         if self.syncing_data_url:
             pixels = self._last_buff.view(dtype=np.uint8).reshape((*self._last_buff.shape, 4))

@@ -6,6 +6,8 @@ beside the Config fields: ``hide=depth,width`` hides those controls (teacher mod
 starts training at once, ``preset=zeros`` starts from a preset (``initviz.core.presets``), the
 other keys then change that preset: ``?preset=he_relu&depth=30``; ``reveal=0`` keeps a preset's
 explanation hidden (a teacher's link: the class predicts, the teacher explains).
+``pace=10`` sets the playing speed in epochs per second (``initviz.app.pace``;
+``pace=max`` is the fastest).
 
 Preheated Voila kernels (voila.json's kernel pool) run the notebook before anyone asks for the
 page, so the query string is not known while the Explorer is built: ``preheated()`` says so, and
@@ -21,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from initviz.app.pace import pace_label, snap_pace
 from initviz.core import presets
 from initviz.core.config import (
     FIELDS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, Config, changes_query, parse_value, query_pairs)
 
-APP_KEYS = ("hide", "play", "preset", "reveal")
+APP_KEYS = ("hide", "play", "preset", "reveal", "pace")
 
 SERVER_KEYS = frozenset({"theme", "template", "token", "voila-theme", "voila-template",
                          "kernel_name"})
@@ -47,6 +50,7 @@ class AppOptions:
     play: bool = False
     preset: str | None = None  # the link's settings are changes to this preset
     reveal: bool = True  # False (?reveal=0): a preset's explanation stays hidden, no reveal button
+    pace: float | None = None  # epochs per second while playing (None: the app's default)
 
     def to_pairs(self) -> list[tuple[str, str]]:
         pairs = []
@@ -58,6 +62,8 @@ class AppOptions:
             pairs.append(("play", "1"))
         if not self.reveal:
             pairs.append(("reveal", "0"))
+        if self.pace is not None:
+            pairs.append(("pace", pace_label(self.pace)))
         return pairs
 
 
@@ -158,11 +164,18 @@ def read_link(query: str) -> Link:
     if reveal is None:
         ignored.append((_shown("reveal", app["reveal"]), "expected 1 or 0"))
         reveal = True
+    pace = None
+    if app.get("pace"):
+        try:
+            pace = snap_pace(app["pace"])
+        except ValueError as error:
+            ignored.append((_shown("pace", app["pace"]), str(error)))
     applied = (*(["preset"] if preset else []), *accepted, *(["hide"] if hide else []),
                *(["play"] if "play" in app and play else []),
-               *(["reveal"] if "reveal" in app and reveal is not None else []))
+               *(["reveal"] if "reveal" in app and reveal is not None else []),
+               *(["pace"] if pace is not None else []))
     return Link(base.replace(**accepted),
-                AppOptions(hide=tuple(hide), play=play, preset=preset, reveal=reveal),
+                AppOptions(hide=tuple(hide), play=play, preset=preset, reveal=reveal, pace=pace),
                 tuple(ignored), tuple(applied))
 
 

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 from initviz.core import activations, datasets, initializers, optimizers
 from initviz.core._registry import lookup
 
-__all__ = ["Config", "FieldSpec", "FIELDS", "Cost", "estimate_cost", "memory_budget",
+__all__ = ["Config", "FieldSpec", "FIELDS", "Cost", "estimate_cost", "largest", "memory_budget",
            "parse_value", "DEFAULT_MEMORY_BUDGET_MB", "MAX_VALUE_LENGTH", "MAX_QUERY_LENGTH"]
 
 DEFAULT_MEMORY_BUDGET_MB = 256
@@ -412,6 +412,25 @@ def estimate_cost(config: Config) -> Cost:
         parameters += params * 8 * 3 * 2  # float64 sums and squares of 3 rows (trainer moments)
     statistics = 2048 * (depth + 1) * 8 * 8 + 128 * 4 * (depth + 1) * 64 * 8
     return Cost(int(1.05 * workspace), int(1.05 * parameters), statistics, FIGURES_BYTES)
+
+
+def largest(field: str, **fixed: Any) -> Config:
+    """The Config with the largest value of the numeric ``field`` that the memory budget
+    accepts, the other fields at ``fixed`` or their defaults (bisection): e.g.
+    ``largest("width", depth=50)`` is the widest network at the deepest depth."""
+    spec = FIELDS[field]
+    if spec.kind not in ("int", "batch"):
+        raise ValueError(f"largest() needs an integer field, got {field!r}")
+    lo, hi = int(spec.low), int(spec.high)
+    Config(**fixed, **{field: lo})  # the smallest value must fit, or there is nothing to find
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        try:
+            Config(**fixed, **{field: mid})
+            lo = mid
+        except ValueError:
+            hi = mid - 1
+    return Config(**fixed, **{field: lo})
 
 
 def memory_budget() -> int:

@@ -74,6 +74,7 @@ class Dashboard:
         self._stale: set[int] = set()  # indices of views whose panel must be redrawn
         self._key: tuple | None = None
         self.shown_epoch: int | None = None  # the epoch of the last frame drawn (Replay's too)
+        self.style_scale = 1.0  # fonts and lines x this (presentation mode: ``set_style_scale``)
         self.rebuild(trainer)
 
     def rebuild(self, trainer: Trainer) -> None:
@@ -86,7 +87,7 @@ class Dashboard:
         self._key = key
         fig = self.figure
         fig.clear()
-        grid_spec = fig.add_gridspec(2, 3, left=0.05, right=0.99, top=0.94, bottom=0.09,
+        grid_spec = fig.add_gridspec(2, 3, left=0.055, right=0.975, top=0.93, bottom=0.1,
                                      wspace=0.3, hspace=0.42)
         axes = [fig.add_subplot(grid_spec[i // 3, i % 3]) for i in range(6)]
         data = trainer.train
@@ -118,6 +119,36 @@ class Dashboard:
         self.blitter.clear()
         self.blitter.artists = [artist for view in self.views for artist in view.artists]
         self._stale = set()
+        self._scale_style(self.style_scale)
+
+    def set_style_scale(self, scale: float) -> None:
+        """Fonts and line widths ``scale`` times their defaults (e.g. 1.4 on a projector); the
+        next push is a full redraw."""
+        if scale <= 0:
+            raise ValueError(f"style scale must be positive, got {scale}")
+        self._scale_style(scale / self.style_scale)
+        self.style_scale = scale
+        self.blitter._background = None  # the next push redraws everything
+
+    def _scale_style(self, factor: float) -> None:
+        if factor == 1.0:
+            return
+        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+        from matplotlib.text import Text
+
+        for text in self.figure.findobj(Text):
+            text.set_fontsize(text.get_fontsize() * factor)
+        for ax in self.figure.axes:  # ticks made later (new limits) get the scaled size too
+            ticks = ax.xaxis.get_major_ticks() + ax.yaxis.get_major_ticks()
+            if ticks:
+                ax.tick_params(labelsize=ticks[0].label1.get_fontsize())
+        for artist in self.figure.findobj(lambda a: isinstance(a, (Line2D, LineCollection))):
+            widths = artist.get_linewidth()
+            if isinstance(artist, LineCollection):
+                artist.set_linewidths([w * factor for w in np.atleast_1d(widths)])
+            else:
+                artist.set_linewidth(widths * factor)
 
     @property
     def artists(self) -> list:

@@ -21,6 +21,9 @@ ZERO_GRADIENT = 1e-12  # a gradient norm of exactly 0 (constant init) is drawn a
 ZERO_COLOR = "#c0392b"
 MAX_ROWS = 10  # ridgeline rows; deeper networks show evenly spaced layers
 MAX_POINTS = 400  # per curve over epochs: about one point per pixel column of a panel
+TITLE_SIZE = 12  # points (= pixels at the app's 72 DPI): readable from the back of a room
+LABEL_SIZE = 10
+TICK_SIZE = 9
 
 
 @dataclass
@@ -66,7 +69,7 @@ class View:
     def __init__(self, ax: Axes) -> None:
         self.ax = ax
         self.artists: list = []
-        ax.set_title(self.title, fontsize=10, loc="left")
+        ax.set_title(self.title, fontsize=TITLE_SIZE, loc="left")
 
     def animate(self, *artists):
         for artist in artists:
@@ -111,10 +114,10 @@ class LayerHistogramView(View):
         ax.add_collection(self.lines)
         ax.set_ylim(-0.2, len(self.rows) + 0.2)
         ax.set_yticks(np.arange(len(self.rows)) + 0.35)
-        ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=7)
-        ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=8)
+        ax.set_yticklabels([f"L{i + layer_offset}" for i in self.rows], fontsize=TICK_SIZE)
+        ax.set_xlabel(("log10 |value|" if bins.log else self.xlabel), fontsize=LABEL_SIZE)
         ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=not bins.log))  # readable at any scale
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=TICK_SIZE)
         for row in range(len(self.rows)):
             ax.axhline(row, color="0.85", lw=0.6, zorder=0)
         self.bars = self.tracks = None
@@ -127,11 +130,11 @@ class LayerHistogramView(View):
             ax.add_collection(self.tracks)
             self.bars = self.animate(LineCollection([], colors=BAR_COLOR, linewidths=3, zorder=2))
             ax.add_collection(self.bars)
-            self.bar_labels = [self.animate(ax.text(0, row + 0.75, "", fontsize=6, ha="right",
+            self.bar_labels = [self.animate(ax.text(0, row + 0.75, "", fontsize=TICK_SIZE - 1, ha="right",
                                                     va="center", color=BAR_COLOR))
                                for row in range(len(self.rows))]
             self._place_tracks()
-            ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=8)
+            ax.set_xlabel(f"{self.xlabel}   ({self.annotate_label})", fontsize=LABEL_SIZE)
 
     def set_bins(self, bins: Bins) -> None:
         self.bins = bins
@@ -198,7 +201,7 @@ class ActivationHistogramView(LayerHistogramView):
     kind = "activations"
     xlabel = "activation value"
     annotate = True
-    annotate_label = "red bars: % saturated / dead units; grey track = 100%"
+    annotate_label = "red: % saturated / dead; grey track = 100%"
 
     def annotation(self, frame: Frame) -> np.ndarray:
         history = frame.history
@@ -250,9 +253,9 @@ class LossView(View):
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-2, 1e1)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
+        ax.legend(fontsize=TICK_SIZE, loc="lower left")
 
     def update(self, frame: Frame) -> bool:
         h = frame.history
@@ -325,8 +328,8 @@ class GradientNormView(View):
         _log_axis(ax)
         ax.set_xlim(0.3, n_layers + 0.7)
         ax.set_ylim(1e-4, 1e1)
-        ax.set_xlabel("layer (input → output)", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("layer (input → output)", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
 
     def update(self, frame: Frame) -> bool:
         h = frame.history
@@ -364,8 +367,8 @@ class GradientHistoryView(View):
         _log_axis(ax)
         ax.set_xlim(0, 100)
         ax.set_ylim(1e-4, 1e1)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("epoch", fontsize=LABEL_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
 
     def reset(self, trainer: Trainer) -> bool:
         return _reset_epoch_axis(self.ax)
@@ -406,7 +409,7 @@ class DecisionBoundaryView(View):
                  n_classes: int = 2) -> None:
         super().__init__(ax)
         self.task = task
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=TICK_SIZE)
         if task == "regression":
             ax.scatter(X[:, 0], y.reshape(-1), s=6, color="0.5")
             self.curve = self.animate(ax.plot([], [], color="C1", lw=2)[0])

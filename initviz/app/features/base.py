@@ -48,3 +48,6 @@ class Feature:
 
     def on_link(self, options: AppOptions) -> None:
         """A share link's options reached the running app (nothing to do by default)."""
+
+    def on_close(self) -> None:
+        """The Explorer is closing: stop any background work of this tab (nothing by default)."""

@@ -82,6 +82,9 @@ class CompareFeature(Feature):
         self.on_reset()
 
     # -- Feature hooks -----------------------------------------------------------------------------
+    def on_close(self) -> None:
+        self.cancel()
+
     def on_reset(self) -> None:
         self.a_label.value = (f"<div style='font-size:13px'><b style='color:#1f77b4'>A</b> = the "
                               f"current setting: {html.escape(describe_config(self.explorer.config))}"

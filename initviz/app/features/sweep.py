@@ -71,6 +71,9 @@ class SweepFeature(Feature):
         # no draw now: the page draws the figure when it first shows it (a faster start)
 
     # -- Feature hooks -----------------------------------------------------------------------------
+    def on_close(self) -> None:
+        self.cancel("closed")
+
     def on_reset(self) -> None:
         config = self.explorer.config
         changed = config != self._config
