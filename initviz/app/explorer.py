@@ -16,8 +16,8 @@ never used by two threads at once: the loop awaits each job before it draws, and
 change, step or reset that arrives while a job is in flight waits for that job to end.
 
 A control change cancels the running task and starts a new one on the new setting: there is
-never more than one run. A run plays until it is paused or diverges; a settled run (converged
-or stuck) slows to ``SETTLED_PACE`` and says so. Shared-server protection: a play stops after
+never more than one run. A run plays until it is paused or diverges; a settled run (converged,
+stuck or symmetric) slows to ``SETTLED_PACE`` and says so. Shared-server protection: a play stops after
 ``PLAY_CPU_BUDGET`` seconds of kernel CPU or ``PLAY_TIME_BUDGET`` seconds, and when no page has
 shown the app for ``PAGE_TIMEOUT`` seconds (a hidden ``Play`` widget in the page ticks every
 ``HEARTBEAT_INTERVAL`` seconds; Voila 0.5 keeps a closed page's kernel alive, voila#1458).
@@ -57,7 +57,9 @@ MIN_SLEEP = 0.001  # seconds: the event loop handles widget messages between fra
 TRAIN_SHARE = 1.25  # a chunk of training lasts at least this times the rest of a period
 SNAPSHOT_AGE = 50  # epochs: while playing, a histogram snapshot this recent is shown as is
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
-SETTLED_PACE = 5.0  # epochs per second once the run has converged or is stuck
+SETTLED_PACE = 5.0  # epochs per second once the run has converged, is stuck or symmetric
+SETTLED = ("converged", "stuck", "symmetric")  # statuses that training no longer changes
+# (a 'plateau' plays on at full pace: positive-only weights fall again in steps)
 CATCH_UP = 0.25  # seconds of epochs the pace may owe after a slow frame (no bursts after a stall)
 PLAY_CPU_BUDGET = 300.0  # seconds of kernel CPU per play, then it pauses (a shared server)
 PLAY_TIME_BUDGET = 3600.0  # seconds of wall time per play, then it pauses
@@ -483,7 +485,7 @@ class Explorer:
         return self._beats > 0 and now - self._beat_at > self.page_timeout
 
     def _effective_pace(self) -> float:
-        if self.trainer.status in ("converged", "stuck"):
+        if self.trainer.status in SETTLED:
             return min(self._pace, SETTLED_PACE)
         return self._pace
 
@@ -632,7 +634,7 @@ class Explorer:
                 minutes=self.play_time_budget / 60, timeout=self.page_timeout)
         elif status == "training" and not self.playing:
             text = "paused"
-        elif status in ("converged", "stuck") and self.playing and self._pace > SETTLED_PACE:
+        elif status in SETTLED and self.playing and self._pace > SETTLED_PACE:
             text += SETTLED_NOTE.format(pace=SETTLED_PACE)
         color = {"diverged": "#c0392b", "vanishing": "#d35400", "converged": "#1e8449"}.get(status, "#333")
         loss = trainer.history.last("loss")
