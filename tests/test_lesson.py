@@ -134,3 +134,26 @@ def test_lesson_covers_the_design_lessons(lesson):
                    "identity_exploding", "identity_vanishing", "he_normal", "tanh",
                    "theory.predict", "compare(", "glorot_relu_deep", "Explorer("):
         assert needle in text, f"the lesson never mentions {needle}"
+
+
+def test_beyond_glorot_and_he_quotes_what_the_code_gives(lesson):
+    from initviz import Trainer
+    from initviz.core import presets, signal
+
+    start = next(i for i, c in enumerate(lesson.cells) if c.source.startswith("## 10. Beyond Glorot"))
+    question, code, answer = (lesson.cells[start + k].source for k in range(3))
+    assert "**Predict first:**" in question and "**What you should see:**" in answer
+    assert signal.critical_weight_variance("tanh", 0.0) == pytest.approx(1.0, abs=1e-9)
+    assert "tanh with no bias is σw² = 1:" in answer
+    assert signal.critical_weight_variance("relu", 0.04) == 2.0 and "ReLU's is 2" in answer
+    assert round(signal.critical_weight_variance("tanh", 0.04), 2) == 1.70
+    assert "edge to σw² = 1.7," in answer and "1.70" in question
+    assert round(signal.chi1("tanh", 1.0, 0.04), 2) == 0.78 and "χ1 = 0.78" in answer
+    assert round(6 * signal.depth_scale("tanh", 1.0, 0.04)) == 24 and "6ξ = 24" in answer
+    losses = {name: Trainer(presets.config(name)).run(500).history.last("loss")
+              for name in ("ordered", "edge_of_chaos", "chaotic")}
+    assert round(losses["ordered"], 3) == 0.692 == round(losses["chaotic"], 3)
+    assert round(losses["edge_of_chaos"], 2) == 0.07 and "about 0.07" in answer
+    assert "ln 2 = 0.692" in answer and "chaotic one stays at 0.692" in answer
+    for name in ("ordered", "edge_of_chaos", "chaotic"):
+        assert f'presets.config("{name}")' in code
