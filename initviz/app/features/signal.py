@@ -153,8 +153,9 @@ class SignalDepthFeature(_LazyTab):
 
 
 def spectrum_rows(width: int) -> int:
-    """Inputs whose Jacobians are pooled: about 512 singular values, at most 8 inputs."""
-    return int(min(8, max(1, 512 // int(width))))
+    """Inputs whose Jacobians are pooled: about 256 singular values, at most 8 inputs (one
+    at width 256: the 30-layer spectrum then costs 29 products of 256 x 256 matrices)."""
+    return int(min(8, max(1, 256 // int(width))))
 
 
 class JacobianSpectrumFeature(_LazyTab):
@@ -212,8 +213,12 @@ class JacobianSpectrumFeature(_LazyTab):
             self.refresh()
 
     def network(self):
-        """The current setting's network at the slider's depth, as the Trainer draws it."""
-        return build(self.explorer.config.replace(depth=int(self.depth.value)))
+        """``(dataset, train, test, network)``: the current setting's network at the slider's
+        depth, as the Trainer draws it (the live one itself while it is untrained)."""
+        trainer = self.explorer.trainer
+        if int(self.depth.value) == trainer.config.depth and trainer.epoch == 0:
+            return trainer.dataset, trainer.train, trainer.test, trainer.network
+        return build(trainer.config.replace(depth=int(self.depth.value)))
 
     def _refresh(self) -> None:
         _, train, _, network = self.network()
