@@ -178,3 +178,30 @@ def test_order_and_chaos_measures_runs_and_shows_them(app):
     assert "of 4 runs trained" in tab.status.value
     app.set_config(activation="relu", initializer="he_normal")   # another setting: runs hidden
     assert len(tab.trainability.runs.get_offsets()) == 0
+
+
+def test_on_an_event_loop_6xi_and_the_sweep_run_in_the_background():
+    import asyncio
+
+    from initviz.app.explorer import Explorer
+    from initviz.app.features import OrderChaosFeature
+
+    async def scenario():
+        app = Explorer(Config(depth=20, bias_std=0.2),
+                       features=[OrderChaosFeature])
+        await asyncio.sleep(0)           # the tab starts watching the tabs
+        tab = app.features[0]
+        app.set_config(depth=20, bias_std=0.2, activation="sigmoid")
+        assert tab.refreshes == 1 and tab.theory_task is not None
+        assert len(tab.trainability.xi_line.get_data()[0]) == 0   # not yet: it is computing
+        await tab.theory_task                                     # computed off the loop
+        assert len(tab.trainability.xi_line.get_data()[0]) == tab.XI_POINTS
+        assert "computing" not in tab.status.value
+        tab.depths, tab.weight_variances, tab.epochs = (2,), (1.0, 4.0), 10
+        task = tab.start()
+        assert tab.button.description == "cancel"
+        await task
+        assert tab.sweep.finished.all() and tab.button.description == "measure"
+        assert not app.errors.outputs, app.errors.outputs
+
+    asyncio.run(scenario())

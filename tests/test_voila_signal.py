@@ -76,4 +76,9 @@ def test_signal_tabs_render_and_follow_the_controls(page, voila_server):
     _choose_activation(page, "tanh")
     _wait_drawn(page, "initviz-order-chaos-figure", summary, text, state["hash"])
     assert "χ1 =" in page.locator(summary).inner_text()
+    # 6 xi is computed off the loop for tanh (seconds), then drawn: no error on the way
+    page.wait_for_function(
+        """() => { const s = document.querySelector('.initviz-order-chaos-status');
+                   return s && !/computing/.test(s.innerText); }""", timeout=120_000)
+    assert page.locator(".initviz-errors").inner_text().strip() == ""
     page.errors.check()

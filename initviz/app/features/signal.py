@@ -285,9 +285,14 @@ class OrderChaosFeature(_LazyTab):
         self._contours: dict[tuple, bool] = {}   # grid keys whose 6 xi is computed
         self._curves: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
         self.setting: tuple[float, float] | None = None
-        self.status.value = _note("press <b>measure</b> to train this setting at "
-                                  f"{len(self.depths)} depths × {len(self.weight_variances)} "
-                                  f"weight variances ({self.epochs} epochs each)")
+        self.status.value = self._hint()
+
+    def _hint(self) -> str:
+        if self.sweep is not None:
+            return _note(html.escape(self.sweep.summary()))
+        return _note("press <b>measure</b> to train this setting at "
+                     f"{len(self.depths)} depths × {len(self.weight_variances)} "
+                     f"weight variances ({self.epochs} epochs each)")
 
     # -- the theory (cheap parts now, 6 xi in the background) ---------------------------------
     def _contour_key(self) -> tuple:
@@ -360,14 +365,16 @@ class OrderChaosFeature(_LazyTab):
             return
         if self.theory_task is not None and not self.theory_task.done():
             self.theory_task.cancel()
-        self.status.value = _note("computing 6ξ for this activation…")
+        if not self.running:
+            self.status.value = _note("computing 6ξ for this activation…")
         self.theory_task = loop.create_task(self._theory())
 
     async def _theory(self) -> None:
         try:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self.compute_theory)
-            self.status.value = _note(html.escape(self.sweep.summary()) if self.sweep else "")
+            if not self.running:
+                self.status.value = self._hint()
             if self.shown:
                 self.refresh()
             else:
