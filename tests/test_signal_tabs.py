@@ -205,3 +205,13 @@ def test_on_an_event_loop_6xi_and_the_sweep_run_in_the_background():
         assert not app.errors.outputs, app.errors.outputs
 
     asyncio.run(scenario())
+
+
+def test_exports_add_the_bias_noise():
+    from initviz.core import codegen
+
+    plain, noisy = Config(), Config(bias_std=0.3)
+    assert "bias std" not in codegen.to_pytorch(plain) and "N(0," not in codegen.to_keras(plain)
+    assert "layer.bias.add_(torch.randn_like(layer.bias) * 0.3)" in codegen.to_pytorch(noisy)
+    assert "normal(0.0, 0.3, layer.bias.shape)" in codegen.to_keras(noisy)
+    assert "+ N(0, 0.3^2)" in codegen.to_keras(noisy).splitlines()[1]
