@@ -281,7 +281,10 @@ def test_quoted_number_matches_the_executed_output(lesson, executed, answer, phr
 
 
 COMPUTED = {"lesson-12": "shrinks the signal about 7.5-fold at the start",
-            "lesson-12c": "at 1,000 the signal would grow instead"}
+            "lesson-12c": "at 1,000 the signal would grow instead",
+            # test_beyond_glorot_and_he_quotes_what_the_code_gives recomputes each of these
+            # (σb² = 0.04 and the scale 0.7 are settings: test_signal_presets_sit_where_their_text_says)
+            "lesson-signal-2": "σw² = 1.7 χ1 = 0.78 ln 2 = 0.692 about 0.07 σb² = 0.04 scale to 0.7"}
 """Quotes checked by recomputing them (no printed output holds them): see the tests below."""
 
 
@@ -361,3 +364,26 @@ def test_readme_what_students_learn_names_its_conditions():
     section = _words(readme_section("What students learn"))
     assert "full-batch SGD at learning rate 0.1" in section
     assert "Under Adam at 0.01" in section
+
+
+def test_beyond_glorot_and_he_quotes_what_the_code_gives(lesson):
+    from initviz import Trainer
+    from initviz.core import presets, signal
+
+    start = next(i for i, c in enumerate(lesson.cells) if c.source.startswith("## 11. Beyond Glorot"))
+    question, code, answer = (lesson.cells[start + k].source for k in range(3))
+    assert "**Predict first:**" in question and "**What you should see:**" in answer
+    assert signal.critical_weight_variance("tanh", 0.0) == pytest.approx(1.0, abs=1e-9)
+    assert "tanh with no bias is σw² = 1:" in answer
+    assert signal.critical_weight_variance("relu", 0.04) == 2.0 and "ReLU's is 2" in answer
+    assert round(signal.critical_weight_variance("tanh", 0.04), 2) == 1.70
+    assert "edge to σw² = 1.7," in answer and "1.70" in question
+    assert round(signal.chi1("tanh", 1.0, 0.04), 2) == 0.78 and "χ1 = 0.78" in answer
+    assert round(6 * signal.depth_scale("tanh", 1.0, 0.04)) == 24 and "6ξ = 24" in answer
+    losses = {name: Trainer(presets.config(name)).run(500).history.last("loss")
+              for name in ("ordered", "edge_of_chaos", "chaotic")}
+    assert round(losses["ordered"], 3) == 0.692 == round(losses["chaotic"], 3)
+    assert round(losses["edge_of_chaos"], 2) == 0.07 and "about 0.07" in answer
+    assert "ln 2 = 0.692" in answer and "chaotic one stays at 0.692" in answer
+    for name in ("ordered", "edge_of_chaos", "chaotic"):
+        assert f'presets.config("{name}")' in code

@@ -44,8 +44,8 @@ def identical_units(weights: list[np.ndarray]) -> bool:
 def test_names_and_table():
     names = presets.names()
     assert names[0] == "keras_normal"
-    assert len(names) == len(set(names)) == 11
-    assert len({presets.get(n).title for n in names}) == 11
+    assert len(names) == len(set(names)) == 14
+    assert len({presets.get(n).title for n in names}) == 14
     for name in names:
         preset = presets.get(name)
         assert preset.name == name
@@ -269,3 +269,36 @@ def test_under_adam_too_small_still_fails():
     for name in ("too_small", "zeros"):
         trainer = _trained(name, 300, optimizer="adam", learning_rate=0.01)
         assert trainer.history.last("loss") == pytest.approx(LN2, abs=0.01), name
+# -- beyond Glorot and He: order, chaos and the edge between (500 epochs, SGD at lr 0.1) ----------
+
+def _signal_losses(runs) -> list[float]:
+    return [float(trainer.history.last("loss")) for trainer in runs]
+
+
+@pytest.mark.parametrize("name, chi, six_xi", [
+    ("edge_of_chaos", 1.0, math.inf), ("ordered", 0.434, 7.19), ("chaotic", 1.853, 26.6),
+])
+def test_signal_presets_sit_where_their_text_says(name, chi, six_xi):
+    from initviz.core import signal, theory
+
+    config = presets.config(name)
+    sw, sb = theory.mean_field_variances(config)
+    assert sb == pytest.approx(0.04)
+    assert signal.chi1("tanh", sw, sb) == pytest.approx(chi, abs=2e-3)
+    xi = 6 * signal.depth_scale("tanh", sw, sb)
+    assert xi > 1e4 if math.isinf(six_xi) else xi == pytest.approx(six_xi, rel=0.01)
+    assert f"σw² = {sw:.2f}".rstrip("0").rstrip(".") in presets.get(name).explanation
+    assert config.optimizer == "sgd" and config.learning_rate == 0.1 and config.depth == 30
+
+
+def test_edge_of_chaos_trains_all_30_layers():
+    assert max(_signal_losses(_trained("edge_of_chaos", 500, seed=s) for s in (0, 1, 2))) < 0.2
+
+
+def test_ordered_stays_at_ln2():
+    for loss in _signal_losses(_trained("ordered", 500, seed=s) for s in (0, 1)):
+        assert abs(loss - LN2) < 0.005
+
+
+def test_chaotic_stays_above_half():
+    assert min(_signal_losses(_trained("chaotic", 500, seed=s) for s in (0, 1, 2))) > 0.5

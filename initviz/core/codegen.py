@@ -95,7 +95,8 @@ def _header(config) -> list[str]:
     query = config.to_query()
     return [f"# Exported by initviz: {query or 'the default configuration'}",
             f"# {config.depth} hidden layers of {config.width} units, {config.activation}, "
-            f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"]
+            f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"
+            + (f" + N(0, {_num(config.bias_std)}^2)" if config.bias_std > 0 else "")]
 
 
 def to_keras(config) -> str:
@@ -138,6 +139,13 @@ def to_keras(config) -> str:
         f"        kernel_initializer={kernel},",
         f"        bias_initializer={bias},",
         "    ))",
+    ]
+    if config.bias_std > 0:
+        lines += [f"for layer in model.layers:  # initviz's bias std: N(0, {_num(config.bias_std)}^2) "
+                  "added to the biases",
+                  f"    layer.bias.assign(layer.bias + np.random.default_rng().normal(0.0, "
+                  f"{_num(config.bias_std)}, layer.bias.shape).astype('float32'))"]
+    lines += [
         f"model.compile(optimizer={optimizer}, loss={loss})",
         "",
     ]
@@ -193,6 +201,10 @@ def to_pytorch(config) -> str:
     ]
     if config.scale != 1.0:
         lines.append(f"        layer.weight.mul_({_num(config.scale)})  # initviz's scale slider")
-    lines += [*("        " + line for line in bias), "",
+    lines += ["        " + line for line in bias]
+    if config.bias_std > 0:
+        lines.append(f"        layer.bias.add_(torch.randn_like(layer.bias) * "
+                     f"{_num(config.bias_std)})  # initviz's bias std")
+    lines += ["",
               f"loss_fn = {loss}", f"optimizer = {optimizer}", ""]
     return "\n".join(lines)

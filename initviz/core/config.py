@@ -248,6 +248,11 @@ class Config:
                                    choices=_plain(initializers.bias_names),
                                    resolve=_canonical_initializer, group="Initializer",
                                    label="bias init")
+    bias_std: float = _field(0.0, "std of Gaussian noise added to every drawn bias: biases are "
+                             "bias init + N(0, bias_std^2), so the bias variance is the bias "
+                             "initializer's plus bias_std^2 (0: the bias initializer alone)",
+                             "float", low=0.0, high=2.0, step=0.01, group="Initializer",
+                             readout=".2f")
     optimizer: str = _field("sgd", "sgd, momentum (0.9) or adam", "name", control="dropdown",
                             choices=_plain(optimizers.names), resolve=_canonical_optimizer)
     learning_rate: float = _field(0.1, "optimizer step size", "float", low=1e-5, high=10.0,

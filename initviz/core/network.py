@@ -64,7 +64,10 @@ class Network:
 
     ``initializer`` draws every kernel (hidden and output) and ``scale`` multiplies the drawn
     kernels: the widget's scale slider, so ``initializer='identity', scale=1.5`` is the classic
-    exploding network and ``scale=0.5`` the vanishing one.
+    exploding network and ``scale=0.5`` the vanishing one. ``bias_std`` adds N(0, bias_std^2)
+    noise to every bias the bias initializer drew (the mean-field theory's bias variance
+    sigma_b^2 = Var(bias init) + bias_std^2); it is drawn after all kernels and biases, so the
+    kernels of one seed are the same whatever bias_std.
 
     ``weights`` and ``biases`` are editable in place (``net.weights[0][...] = 0``); assigning a
     new array to a list entry works too (it is copied into the flat buffer on the next
@@ -86,6 +89,7 @@ class Network:
         seed: int | np.random.Generator = 0,
         dtype: type | np.dtype = np.float32,
         initializer_params: Mapping[str, object] | None = None,
+        bias_std: float = 0.0,
     ) -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
@@ -96,6 +100,9 @@ class Network:
         scale = check_finite("scale", scale)
         if scale < 0:
             raise ValueError(f"scale must be >= 0, got {scale!r}")
+        bias_std = check_finite("bias_std", bias_std)
+        if bias_std < 0:
+            raise ValueError(f"bias_std must be >= 0, got {bias_std!r}")
         self.sizes = [int(s) for s in sizes]
         self.dtype = np.dtype(dtype)
         self.activation = activations.get(activation)
@@ -116,6 +123,10 @@ class Network:
             # PyTorch's default bounds a bias by its weight's fan_in (initializers.for_bias)
             bias_init = initializers.for_bias(self.bias_initializer, fan_in)
             self.biases[layer][...] = bias_init((fan_out,), rng)
+        self.bias_std = bias_std
+        if bias_std > 0:  # drawn after everything else: the kernels do not depend on bias_std
+            for bias in self.biases:
+                bias += (rng.standard_normal(bias.shape) * bias_std).astype(self.dtype)
 
     _VIEWS = ("weights", "biases", "_own_weights", "_own_biases", "_augmented", "_transposed",
               "_grad_views", "_workspaces", "_last", "_inference")

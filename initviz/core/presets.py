@@ -223,6 +223,40 @@ PRESETS: tuple[Preset, ...] = (
         epochs=150,
         answer="near_chance",
     ),
+    # Beyond Glorot and He (Schoenholz et al. 2017): 30 tanh layers with bias variance 0.04
+    # (bias std 0.2); the weight variance sw = scale^2 (Glorot at equal fans gives 1).
+    Preset(
+        "edge_of_chaos", "Edge of chaos: 30 tanh layers at χ1 = 1",
+        {"activation": "tanh", "depth": 30, "initializer": "glorot_uniform", "scale": 1.304,
+         "bias_std": 0.2},
+        "Glorot x 1.304 gives σw² = 1.70 with σb² = 0.04 (bias std 0.2): the edge of chaos of "
+        "tanh (χ1 = 1), where the depth scale ξ is infinite.\nSignals and gradients neither "
+        "die nor explode: under SGD (lr 0.1) all 30 layers train, loss below 0.2 by epoch 500.",
+        "Open the Order and chaos tab: where is the point? Lower the scale to 0.7 or raise it "
+        "to 3: which side stops training?",
+        epochs=500,
+    ),
+    Preset(
+        "ordered", "Ordered: 30 tanh layers, σw² = 0.49",
+        {"activation": "tanh", "depth": 30, "initializer": "glorot_uniform", "scale": 0.7,
+         "bias_std": 0.2},
+        "Glorot x 0.7 gives σw² = 0.49 with σb² = 0.04: the ordered phase, χ1 = 0.43 and "
+        "6ξ = 7 layers, far less than 30.\nThe theory says all inputs merge into one and the "
+        "gradients vanish: under SGD (lr 0.1) the loss stays at ln 2 = 0.69 for 500 epochs.",
+        "Lower the depth: from about which depth does it train again, and how does that "
+        "compare with 6ξ?",
+        epochs=500, answer="near_chance",
+    ),
+    Preset(
+        "chaotic", "Chaotic: 30 tanh layers, σw² = 9",
+        {"activation": "tanh", "depth": 30, "initializer": "glorot_uniform", "scale": 3.0,
+         "bias_std": 0.2},
+        "Glorot x 3 gives σw² = 9 with σb² = 0.04: the chaotic phase (χ1 = 1.85), where "
+        "nearby inputs are torn apart layer after layer.\n30 layers are past 6ξ = 27 and it does "
+        "not train: under SGD (lr 0.1) the loss stays above 0.5 after 500 epochs.",
+        "Look at the Jacobian spectrum tab: how wide is it here, and at the edge of chaos?",
+        epochs=500, answer="near_chance",
+    ),
 )
 
 _BY_NAME = {preset.name: preset for preset in PRESETS}

@@ -19,7 +19,8 @@ nodes (no node at 0) makes the quadrature exact for ReLU-type kinks at 0 when ``
 ``E[relu(z)^2] = s^2/2`` and ``E[relu'(z)^2] = 1/2`` come out exactly.
 
 ``E[w^2]`` comes from the initializer's formula (:func:`kernel_variance`, times ``scale^2``), or,
-with ``predict(config, network=net)``, from the kernels that were actually drawn.
+with ``predict(config, network=net)``, from the kernels that were actually drawn. ``Var(b)`` is
+the bias initializer's variance plus ``config.bias_std^2`` (the Gaussian noise added to biases).
 
 Where it is exact and where it is an approximation
 --------------------------------------------------
@@ -59,8 +60,8 @@ from initviz.core import activations, datasets, initializers
 from initviz.core.network import Network
 
 __all__ = ["TheoryPrediction", "kernel_variance", "kernel_moments", "gaussian_moments",
-           "predict", "measure", "measure_mean", "network_shape", "per_layer_factor",
-           "spread_verdict", "departures", "applies"]
+           "mean_field_variances", "predict", "measure", "measure_mean", "network_shape",
+           "per_layer_factor", "spread_verdict", "departures", "applies"]
 
 _NODES, _WEIGHTS = hermegauss(200)          # even: no node at 0 (see the module docstring)
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[g(Z)] = sum(weights * g(nodes)), Z ~ N(0, 1)
@@ -122,6 +123,18 @@ def _bias_moments(name: str, fan_in: int, fan_out: int) -> tuple[float, float]:
     return m, max(second - m * m, 0.0)
 
 
+def mean_field_variances(config) -> tuple[float, float]:
+    """``(weight_variance, bias_variance)`` of ``config``'s hidden-to-hidden layers in the
+    mean-field picture (:mod:`initviz.core.signal`): ``sw = width * E[w^2]`` for a
+    ``(width, width)`` kernel from the initializer's moments times ``scale^2``, and ``sb`` the
+    bias variance (the bias initializer's plus ``bias_std^2``). Glorot at equal fans and He
+    give 1 and 2 (the edges of chaos of tanh and ReLU with no bias)."""
+    width = config.width
+    weight = width * kernel_variance(config.initializer, width, width, config.scale)
+    bias = _bias_moments(config.bias_initializer, width, width)[1] + config.bias_std ** 2
+    return float(weight), float(bias)
+
+
 # ---------------------------------------------------------------------------------------------
 # Gaussian expectations by quadrature
 
@@ -167,7 +180,8 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
             bias.append((float(b.mean()), float(b.var())))
         else:
             kernel.append(kernel_variance(config.initializer, fi, fo, config.scale))
-            bias.append(_bias_moments(config.bias_initializer, fi, fo))
+            mean_b, var_b = _bias_moments(config.bias_initializer, fi, fo)
+            bias.append((mean_b, var_b + config.bias_std ** 2))
 
     pre, act_std, act_mean, slope2 = [], [], [], []
     second = 1.0  # E[x^2] of the standardised inputs

@@ -138,7 +138,7 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     network = Network(
         [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
         activation=c.activation, initializer=c.initializer, scale=c.scale,
-        bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
+        bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed, bias_std=c.bias_std,
     )
     return data, train, test, network
 
