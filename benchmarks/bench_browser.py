@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the servers module the browser tests use
 from servers import CHROMIUM, CHROMIUM_ARGS, COUNT_FRAMES, Server, start_voila  # noqa: E402
+
 # INITVIZ_BENCH_NOTEBOOKS serves another folder holding an explorer.ipynb (for experiments)
 NOTEBOOKS = Path(os.environ.get("INITVIZ_BENCH_NOTEBOOKS", REPO / "notebooks"))
 APP_PATH = "/voila/render/explorer.ipynb"

@@ -14,7 +14,6 @@ import argparse
 import statistics
 import time
 
-
 from initviz.app.canvas import DPI, live_figure
 from initviz.app.explorer import FIGSIZE
 from initviz.core.threads import limit_blas_threads

@@ -60,15 +60,15 @@ async def main(repeats: int) -> None:
     for k in range(repeats):
         initializer = ("orthogonal", "he_normal")[k % 2]
         timed("spectrum: set_config (reset + dashboard + tab)",
-              lambda: explorer.set_config(BASE.replace(initializer=initializer)))
+              lambda initializer=initializer: explorer.set_config(BASE.replace(initializer=initializer)))
         timed("spectrum: depth slider moved (tab only)",
-              lambda: setattr(spectrum.depth, "value", 29 + (k % 2)))
+              lambda k=k: setattr(spectrum.depth, "value", 29 + (k % 2)))
     explorer.tabs.selected_index = 1
     await asyncio.sleep(0)
     for k in range(repeats):
         activation = ("relu", "tanh")[k % 2]
         timed("phase plane: set_config (reset + dashboard + tab)",
-              lambda: explorer.set_config(BASE.replace(activation=activation)))
+              lambda activation=activation: explorer.set_config(BASE.replace(activation=activation)))
         task = phase.theory_task
         if task is not None and not task.done():
             start = time.perf_counter()

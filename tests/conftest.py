@@ -10,9 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from servers import (  # noqa: F401 (Server, start_voila: for the test modules)
-    CHROMIUM, CHROMIUM_ARGS, COUNT_FRAMES, REPO, Server, free_port, start_voila)
+from servers import CHROMIUM, CHROMIUM_ARGS, COUNT_FRAMES, REPO, Server, free_port, start_voila  # noqa: F401 (Server, start_voila: for the test modules)
 
 # INITVIZ_TEST_NOTEBOOKS points the servers at another folder (for debugging the harness).
 NOTEBOOKS = Path(os.environ.get("INITVIZ_TEST_NOTEBOOKS", REPO / "notebooks"))

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from conftest import REPO, free_port
 
 import initviz
-from conftest import REPO, free_port
 from initviz import cli
 
 CLI = [sys.executable, "-m", "initviz.cli"]

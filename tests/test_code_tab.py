@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from conftest import assert_no_errors
+
 from initviz.app import Explorer
 from initviz.app.features.presets import PresetsFeature
 

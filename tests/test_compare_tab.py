@@ -5,8 +5,8 @@ import asyncio
 
 import numpy as np
 import pytest
-
 from conftest import assert_no_errors, feature_of
+
 from initviz.app import Explorer
 from initviz.app.features.compare import CompareFeature
 

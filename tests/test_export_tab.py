@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from conftest import assert_no_errors
+
 from initviz.app import Explorer
 from initviz.app.features.export import ExportFeature
 from initviz.app.features.replay import ReplayFeature
@@ -83,7 +84,6 @@ def test_export_buttons_fill_download_links():
     import io
     import re
 
-    from initviz.app.features.export import ExportFeature
 
     app = Explorer(query="", features=[ExportFeature], initializer="he_normal", activation="relu")
     export = app.features[0]
@@ -116,7 +116,7 @@ def test_exported_pictures_carry_the_setting_and_the_epoch_shown_also_after_repl
     import numpy as np
     from PIL import Image
 
-    from initviz.app.features.export import ExportFeature, export_title
+    from initviz.app.features.export import export_title
 
     app = Explorer(query="", features=[ReplayFeature, ExportFeature], initializer="he_normal",
                    activation="relu")

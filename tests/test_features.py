@@ -16,9 +16,9 @@ from pathlib import Path
 
 import ipywidgets as W
 import pytest
+from conftest import assert_no_errors
 
 import initviz.app.explorer as explorer_module
-from conftest import assert_no_errors
 from initviz.app import Explorer
 from initviz.app.features import FEATURES
 from initviz.app.features.base import Feature

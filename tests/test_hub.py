@@ -13,11 +13,9 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
-
 from conftest import COUNT_FRAMES
 from servers import REPO, Server, free_port
 

@@ -8,14 +8,13 @@ import json
 import math
 import pathlib
 
+import initializer_golden as golden
 import numpy as np
 import pytest
 
 import initviz
 from initviz.core import codegen, initializers, theory
 from initviz.core.network import Network
-
-import initializer_golden as golden
 
 CANONICAL = golden.canonical()
 BIAS_CAPABLE = [n for n in CANONICAL if initializers._REGISTRY[n].ndim[0] <= 1]

@@ -12,7 +12,6 @@ import sys
 import urllib.request
 
 import pytest
-
 from conftest import NOTEBOOKS, REPO, Server, free_port
 from servers import canvases, wait_for_a_drawn_figure
 

@@ -8,7 +8,6 @@ overflow-x is not visible, and its own text must not overflow its box (tests/lay
 from __future__ import annotations
 
 import pytest
-
 from layout_probe import CLIPPED
 from test_lab import lab_server  # noqa: F401 (the fixture)
 from test_voila import open_app

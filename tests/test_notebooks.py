@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from conftest import REPO
 from nbclient import NotebookClient
 
-from conftest import REPO
 from initviz.notebook_template import explorer_notebook
 
 NOTEBOOK_PATHS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import assert_no_errors, feature_of
+
 from initviz.app import Explorer
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.share import AppOptions, parse_query, to_query

@@ -3,7 +3,7 @@ words over several seeds, and 'never converged while near chance or still improv
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from initviz.core.training import STATUSES, Config, Trainer
 SEEDS = (0, 1, 2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def run(name: str, seed: int, epochs: int) -> Trainer:
     return Trainer(presets.config(name), seed=seed).run(epochs)
 

@@ -6,12 +6,11 @@ import math
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from initviz.core import sweep
 from initviz.core.training import Config, Trainer
-from matplotlib.colors import to_rgba
-
 from initviz.plots.sweep_view import (
     DIVERGED_COLOR,
     LOSS_RANGE,

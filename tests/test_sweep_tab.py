@@ -5,9 +5,9 @@ import asyncio
 
 import numpy as np
 import pytest
+from conftest import assert_no_errors, feature_of
 from matplotlib.backend_bases import MouseEvent
 
-from conftest import assert_no_errors, feature_of
 from initviz.app import Explorer
 from initviz.app.features.sweep import SweepFeature
 

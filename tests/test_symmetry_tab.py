@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import assert_no_errors, feature_of
+
 from initviz.app import Explorer
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.core import symmetry

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conftest import assert_no_errors, feature_of
+
 from initviz.app import Explorer
 from initviz.app.features.theory import TheoryFeature
 from initviz.core import theory

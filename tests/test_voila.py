@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import pytest
-
-from servers import (CELL_ERROR, canvases, epoch, open_app, total_frames, wait_for_new_frames,
-                     wait_until_settled)
+from servers import (
+    CELL_ERROR,
+    canvases,
+    epoch,
+    open_app,
+    total_frames,
+    wait_for_new_frames,
+    wait_until_settled,
+)
 
 pytestmark = pytest.mark.browser
 

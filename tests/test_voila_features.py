@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import pytest
-
-from servers import (APP_PATH, load_app, open_app, open_tab, selected_text, total_frames,
-                     wait_for_new_frames, wait_until_settled)
+from servers import (
+    APP_PATH,
+    load_app,
+    open_app,
+    open_tab,
+    selected_text,
+    total_frames,
+    wait_for_new_frames,
+    wait_until_settled,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,6 @@ import os
 import time
 
 import pytest
-
 from servers import COUNT_FRAMES
 from test_voila import epoch, open_app
 

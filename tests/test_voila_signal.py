@@ -3,7 +3,6 @@ explorer's controls (an activation or scale change redraws it with new content).
 from __future__ import annotations
 
 import pytest
-
 from servers import CANVAS_STATE, open_app, open_tab
 
 pytestmark = pytest.mark.browser

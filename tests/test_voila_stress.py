@@ -16,10 +16,18 @@ import time
 from urllib.parse import parse_qsl
 
 import pytest
-
 from conftest import NOTEBOOKS, start_voila
-from servers import (APP_PATH, CELL_ERROR, epoch, load_app, open_app, total_frames, wait_for_app,
-                     wait_for_new_frames, wait_until)
+from servers import (
+    APP_PATH,
+    CELL_ERROR,
+    epoch,
+    load_app,
+    open_app,
+    total_frames,
+    wait_for_app,
+    wait_for_new_frames,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 

@@ -29,8 +29,8 @@ Choices worth knowing
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -70,12 +70,12 @@ class Activation:
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    gain: Optional[float]
+    gain: float | None
     description: str
-    saturation: Optional[Callable[[np.ndarray], np.ndarray]] = None
-    inactive: Optional[Callable[[np.ndarray], np.ndarray]] = None
+    saturation: Callable[[np.ndarray], np.ndarray] | None = None
+    inactive: Callable[[np.ndarray], np.ndarray] | None = None
 
-    def saturated(self, a) -> Optional[np.ndarray]:
+    def saturated(self, a) -> np.ndarray | None:
         """Boolean mask of saturated units given the activations ``a``, or ``None``.
 
         Only meaningful for the squashing functions: tanh (``|a| > 0.97``) and sigmoid
@@ -83,7 +83,7 @@ class Activation:
         """
         return None if self.saturation is None else self.saturation(np.asarray(a))
 
-    def dead(self, z) -> Optional[np.ndarray]:
+    def dead(self, z) -> np.ndarray | None:
         """Boolean mask of inactive units given the pre-activations ``z``, or ``None``.
 
         Only for ``relu``: a unit is inactive where ``z <= 0`` (output and gradient both 0).

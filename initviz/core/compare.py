@@ -155,7 +155,8 @@ def describe(result: CompareResult) -> str:
             if stuck[worse]:
                 text += f"; {worse} hardly learned (its loss stayed near its start)"
             elif reached.size and history.epochs[reached[0]] < 0.8 * n:
-                text += f" ({better} was already at {worse}'s final loss by epoch {history.epochs[reached[0]]})"
+                first = history.epochs[reached[0]]
+                text += f" ({better} was already at {worse}'s final loss by epoch {first})"
             parts.append(text)
     for name, ratio in (("A", result.gradient_ratio_a), ("B", result.gradient_ratio_b)):
         sentence = _gradient_sentence(name, ratio)

@@ -31,9 +31,9 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -288,7 +288,8 @@ def _truncated_standard(n: int, rng: np.random.Generator, a: float, b: float) ->
     return _fill(n, np.float64, draw, acceptance)
 
 
-def _keras_truncated(shape: tuple[int, ...], rng: np.random.Generator, mean: float, stddev: float) -> np.ndarray:
+def _keras_truncated(shape: tuple[int, ...], rng: np.random.Generator, mean: float,
+                     stddev: float) -> np.ndarray:
     """Keras/TF truncated normal: N(mean, stddev^2) with values beyond mean +/- 2 stddev redrawn.
     No correction: the result's std is 0.8796 stddev. float32 proposals (the hot path)."""
     n = math.prod(shape)

@@ -28,8 +28,9 @@ How it is computed
 * ``fixed_point`` is the fixed point that iterating the length map from ``q0`` (default 1)
   reaches: the first root of ``L(q) - q`` in the direction the iteration moves, bracketed on a
   geometric grid and refined by regula falsi (Illinois) in log q. The edge of chaos is where
-  chi1 at that fixed point crosses 1 (a geometric scan of sw, then bisection). 0 when the signal dies out (no bias, ordered), ``inf``
-  when it grows without bound (no fixed point: ReLU past sw = 2, linear past 1, ...).
+  chi1 at that fixed point crosses 1 (a geometric scan of sw, then bisection). 0 when the
+  signal dies out (no bias, ordered), ``inf`` when it grows without bound (no fixed point:
+  ReLU past sw = 2, linear past 1, ...).
 
 Limits worth knowing
 --------------------

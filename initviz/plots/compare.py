@@ -6,7 +6,6 @@ vanishing run, rising an exploding one.
 """
 from __future__ import annotations
 
-
 import numpy as np
 from matplotlib.figure import Figure
 

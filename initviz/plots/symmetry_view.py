@@ -7,7 +7,6 @@ from matplotlib.figure import Figure
 from initviz.core.symmetry import SymmetryReport
 from initviz.plots.blit import Blitter
 
-
 DISTINCT_COLOR = "#2e86c1"
 SYMMETRIC_COLOR = "#c0392b"
 

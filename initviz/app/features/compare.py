@@ -18,8 +18,7 @@ from initviz.app.canvas import live_figure
 from initviz.app.controls import initializer_options
 from initviz.app.features.base import Feature
 from initviz.core import activations, presets
-from initviz.core.compare import (CHUNK_BUDGET, DEFAULT_EPOCHS, CompareResult, Comparison,
-                                  describe_config)
+from initviz.core.compare import CHUNK_BUDGET, DEFAULT_EPOCHS, CompareResult, Comparison, describe_config
 from initviz.core.training import Config
 from initviz.plots.compare import CompareView
 

@@ -109,7 +109,8 @@ def dashboard_svg(explorer) -> bytes:
 
 def file_stem(config) -> str:
     """A file name that says what was run: ``initviz-he_normal-relu-d6-w32-moons``."""
-    stem = f"initviz-{config.initializer}-{config.activation}-d{config.depth}-w{config.width}-{config.dataset}"
+    stem = (f"initviz-{config.initializer}-{config.activation}-d{config.depth}-w{config.width}"
+            f"-{config.dataset}")
     if config.scale != 1.0:
         stem += f"-x{config.scale:g}"
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
@@ -152,7 +153,8 @@ class ExportFeature(Feature):
             self.links,
             W.HTML("<div style='font-size:12px;color:#555'>Each button makes a download link "
                    "for the run as it is now (the pictures: the epoch shown, also after "
-                   "scrubbing in Replay, named in their title and file name). The CSV has one row per recorded epoch: loss, "
+                   "scrubbing in Replay, named in their title and file name). The CSV has one "
+                   "row per recorded epoch: loss, "
                    "test loss, accuracy, and per layer (L1 = first) the gradient norm, weight "
                    "std, update ratio (log10), activation mean/std, % saturated and % dead."
                    "</div>"),

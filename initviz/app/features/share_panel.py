@@ -23,7 +23,8 @@ HIDEABLE = tuple(name for name, spec in FIELDS.items() if spec.hideable)
 NOTE = (
     "<div style='font-size:12px;line-height:1.4;color:#444'>"
     "Append this to the app's address (the Voila page's URL; in Voila the full URL is shown "
-    "below it) and whoever opens the link starts from this setting. Teacher mode: tick controls below to hide them in the link "
+    "below it) and whoever opens the link starts from this setting. Teacher mode: tick "
+    "controls below to hide them in the link "
     "(<code>hide=depth,width</code>), <code>play=1</code> starts training at once, "
     "<code>preset=he_relu</code> starts from a preset (later keys change it). "
     "Paste a query here and press <i>open</i> to load it.</div>"
@@ -95,7 +96,8 @@ class SharePanel(Feature):
         self.url.add_class("initviz-share-url")
         self.widget = W.VBox([
             W.HBox([self.text, self.open_button]), self.url, self.link, W.HTML(NOTE),
-            W.HBox([self.hide, self.play], layout=W.Layout(align_items="flex-start", justify_content="flex-start")),
+            W.HBox([self.hide, self.play],
+                   layout=W.Layout(align_items="flex-start", justify_content="flex-start")),
         ])
         self.hide.observe(explorer.guard(lambda _: self.refresh()), names="value")
         self.play.observe(explorer.guard(lambda _: self.refresh()), names="value")
@@ -105,7 +107,8 @@ class SharePanel(Feature):
     @property
     def options(self) -> AppOptions:
         """The explorer's options (e.g. its preset) with this tab's hide/play choices."""
-        return dataclasses.replace(self.explorer.options, hide=tuple(self.hide.value), play=bool(self.play.value))
+        return dataclasses.replace(self.explorer.options, hide=tuple(self.hide.value),
+                                   play=bool(self.play.value))
 
     @property
     def query(self) -> str:

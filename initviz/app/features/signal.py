@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import math
 
 import ipywidgets as W
 import numpy as np
