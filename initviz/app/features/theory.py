@@ -68,4 +68,7 @@ class TheoryFeature(Feature):
         else:
             text = (f"activation std, theory: {html.escape(_factor_words(predicted))}; "
                     f"this network: {html.escape(_factor_words(measured))}")
-        self.summary.value = f"<div style='font-size:13px'>{text}</div>"
+        notes = "".join(f"<div class='initviz-theory-limit' style='font-size:12px;"
+                        f"color:#a04000;max-width:760px'>Where the theory stops: "
+                        f"{html.escape(note)}</div>" for note in theory.limits(trainer.config))
+        self.summary.value = f"<div style='font-size:13px'>{text}</div>{notes}"
