@@ -29,6 +29,7 @@ PER_EPOCH = ("loss", "test_loss", "accuracy")
 PER_LAYER = ("grad_norm", "weight_std", "update_ratio")  # every layer, output included
 PER_HIDDEN = ("activation_mean", "activation_std", "saturation", "dead_fraction",
               "preactivation_std", "normalized_std")  # hidden layers
+NORMALIZED_ONLY = ("preactivation_std", "normalized_std")  # NaN without a normalization
 """What ``History`` records per epoch. With a normalization, ``preactivation_std`` is the std of
 z = h W + b before it is normalised and ``normalized_std`` that of y = gamma z_hat + beta, what
 the activation sees (both NaN without one); with residual connections the activations are the
