@@ -134,3 +134,37 @@ def test_lesson_covers_the_design_lessons(lesson):
                    "identity_exploding", "identity_vanishing", "he_normal", "tanh",
                    "theory.predict", "compare(", "glorot_relu_deep", "Explorer("):
         assert needle in text, f"the lesson never mentions {needle}"
+
+
+def test_the_normalization_section_quotes_what_the_code_prints(lesson):
+    """Section 10 (issue 16): every number its answers quote, from the same calls (SGD, moons,
+    300 epochs, seed 0)."""
+    from initviz import Trainer, compare
+    from initviz.core import presets, symmetry, theory
+
+    text = "\n".join(c.source for c in lesson.cells)
+    for needle in ('presets.config("batchnorm_rescue")', 'presets.config("batchnorm_zeros")',
+                   'presets.config("residual_deep")', 'presets.config("residual_scaled")'):
+        assert needle in text
+    rescued = compare(presets.config("batchnorm_rescue").replace(normalization="none"),
+                      presets.config("batchnorm_rescue"), epochs=300)
+    assert f"{rescued.final_loss_a:.3f}" == "0.692" and f"{rescued.final_loss_b:.3f}" == "0.004"
+    assert f"{rescued.history_b.test_loss[-1]:.2f}" == "0.76"
+    zeros = Trainer(presets.config("batchnorm_zeros")).run(300)
+    assert round(zeros.history.last("loss"), 3) == 0.692
+    assert set(symmetry.measure(zeros.network).distinct_units) == {1}
+    with_bn = presets.config("batchnorm_rescue")
+    std = {scale: theory.measure(Trainer(with_bn.replace(scale=scale))).activation_std[-1]
+           for scale in (10.0, 1.0, 0.1)}
+    assert round(std[10.0], 1) == round(std[1.0], 1) == 0.6  # "std 0.6 at scale 10 and at 1"
+    assert 0.0003 < std[0.1] < 0.0008  # "about 0.0005"
+    deep = theory.measure(Trainer(presets.config("residual_deep"))).activation_std
+    scaled = theory.measure(Trainer(presets.config("residual_scaled"))).activation_std
+    assert 1.5e6 < deep[-1] < 3e6 and 1.5 < (deep[-1] / deep[0]) ** (1 / 29) < 1.7
+    assert round(scaled[-1], 1) == 8.5
+    result = compare(presets.config("residual_deep"), presets.config("residual_scaled"),
+                     epochs=300)
+    assert result.trainer_a.diverged and result.trainer_a.diverged_epoch == 1
+    assert f"{result.final_loss_b:.3f}" == "0.115"
+    assert "A diverged at epoch 1" in result.summary()
+    assert "B reached loss 0.115 after 300 epochs" in result.summary()
