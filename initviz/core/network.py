@@ -506,18 +506,20 @@ class Network:
         """z_hat = (z - mean) / sqrt(var + eps) into ``zhat``; returns 1 / sqrt(var + eps) and
         the batch's (mean, var) when they are batch statistics (batch norm, training)."""
         norm = self.normalization
+        eps = self.dtype.type(NORM_EPSILON)
         if norm.running and not training:
             mean, var, moments = self.running_means[layer], self.running_variances[layer], None
-        else:
-            mean = np.mean(z, axis=norm.axis, keepdims=True)
+            inv = 1 / np.sqrt(var + eps)
             np.subtract(z, mean, out=zhat)
-            var = np.mean(np.square(zhat), axis=norm.axis, keepdims=True)  # biased
+        else:  # ufuncs directly: np.mean's Python wrapper costs as much as the sum at n = 225
+            share = self.dtype.type(1 / z.shape[norm.axis])
+            mean = np.add.reduce(z, axis=norm.axis, keepdims=True)
+            mean *= share
+            np.subtract(z, mean, out=zhat)
+            var = np.add.reduce(np.square(zhat), axis=norm.axis, keepdims=True)
+            var *= share  # biased
             moments = (mean[0], var[0]) if norm.running else None
-            inv = 1 / np.sqrt(var + self.dtype.type(NORM_EPSILON))
-            np.multiply(zhat, inv, out=zhat)
-            return inv, moments
-        inv = 1 / np.sqrt(var + self.dtype.type(NORM_EPSILON))
-        np.subtract(z, mean, out=zhat)
+            inv = 1 / np.sqrt(var + eps)
         np.multiply(zhat, inv, out=zhat)
         return inv, moments
 
@@ -593,6 +595,7 @@ class Network:
                              f"dout must cover all {work.n} rows of the last forward pass, "
                              f"got {rows}")
         derivative, scale = self.activation.derivative, self.dtype.type(self.residual_scale)
+        in_place = self._in_place
         last = self.depth
         np.matmul(work.inputs[last][:rows].T, delta, out=grads[last])
         dx = delta @ self._own_weights[last].T
@@ -600,21 +603,30 @@ class Network:
             y, a = work.normalized[layer][:rows], work.branches[layer][:rows]
             skip = self.residual and layer > 0
             dy = dx * scale if skip else dx  # dx is a fresh product: free to overwrite
-            dy *= derivative(y, a)
+            if in_place is None:
+                dy *= derivative(y, a)
+            elif in_place.derivative is not None:  # f'(y) from a (or a^2), in a scratch array
+                slope = np.square(a) if in_place.from_square else np.empty_like(dy)
+                in_place.derivative(slope if in_place.from_square else a, slope)
+                dy *= slope
             if norm is not None:
                 zhat = work.standardized[layer][:rows]
                 gamma, (dgamma, dbeta) = self.gammas[layer], norm_grads[layer]
                 dyz = dy * zhat
-                np.sum(dyz, axis=0, out=dgamma)
-                np.sum(dy, axis=0, out=dbeta)
+                np.add.reduce(dyz, axis=0, out=dgamma)
+                np.add.reduce(dy, axis=0, out=dbeta)
                 inv = work.inverse_std[layer]
                 if norm.axis == 0:  # gamma is constant along the batch: it factors out
                     g, gz, factor = dy, dyz, gamma * inv
+                    g_sum, gz_sum = dbeta[None], dgamma[None]  # the sums just taken
                 else:  # dL/dz_hat = gamma dy varies along the row's units
                     g = dy * gamma
                     gz, factor = g * zhat, inv[:rows]
-                dz = g - np.mean(g, axis=norm.axis, keepdims=True)
-                dz -= zhat * np.mean(gz, axis=norm.axis, keepdims=True)
+                    g_sum = np.add.reduce(g, axis=1, keepdims=True)
+                    gz_sum = np.add.reduce(gz, axis=1, keepdims=True)
+                share = self.dtype.type(1 / g.shape[norm.axis])
+                dz = g - g_sum * share
+                dz -= zhat * (gz_sum * share)
                 dz *= factor
             else:
                 dz = dy

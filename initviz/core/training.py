@@ -411,11 +411,12 @@ class Trainer:
             saturation = np.array([np.count_nonzero(layer) - ones for layer in mask]) / size
         stats = {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
                  "saturation": saturation, "dead_fraction": dead}
-        if self.network.normalization is not None:  # the per-layer path: one call per layer
-            stats["preactivation_std"] = np.array(
-                [float(np.std(z[:rows], dtype=np.float64)) for z in work.preactivations])
-            stats["normalized_std"] = np.array(
-                [float(np.std(y[:rows], dtype=np.float64)) for y in work.normalized])
+        if self.network.normalization is not None:  # z and y of every layer: stacked
+            for name, stack in (("preactivation_std", work.preactivation_stack[:, :rows, :-1]),
+                                ("normalized_std", work.normalized_stack[:, :rows])):
+                total = np.add.reduce(stack, axis=(1, 2), dtype=np.float64) / size
+                squares = np.add.reduce(np.square(stack), axis=(1, 2), dtype=np.float64) / size
+                stats[name] = np.sqrt(np.maximum(squares - total * total, 0.0))
         return stats
 
     def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
