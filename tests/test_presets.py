@@ -208,7 +208,7 @@ SEEDS = range(5)
 def test_batchnorm_rescues_keras_normal_at_depth_10(seed):
     """SGD, full batch, moons: without batch norm the loss stays at 0.69 (signal x0.2 per
     layer); with it the training loss falls below 0.03 in 300 epochs. Test accuracy, on the
-    running statistics, is near chance at 300 epochs and above 90% at 700."""
+    running statistics, is below 75% at 300 epochs and above 90% at 700."""
     plain = _trained("batchnorm_rescue", 300, normalization="none", seed=seed)
     assert plain.history.loss[-1] > 0.69
     stds = plain.history.activation_std[0]
@@ -220,7 +220,7 @@ def test_batchnorm_rescues_keras_normal_at_depth_10(seed):
 
     trainer.step(300)
     assert trainer.history.loss[-1] < 0.03
-    assert test_accuracy() < 0.7  # near chance
+    assert test_accuracy() < 0.75  # the running statistics lag
     trainer.step(400)
     assert test_accuracy() > 0.9
 
