@@ -4,7 +4,10 @@ matrix products of the same step.
     python benchmarks/bench_core.py [--repeats 7] [--quick] [--history]
 
 Cases (issue 3): (a) moons, 300 samples, depth 6, width 32, tanh, glorot_uniform, full batch,
-SGD; (b) the same at depth 30, ReLU, he_normal. For each case, interleaved (ABCABC...) and
+SGD; (b) the same at depth 30, ReLU, he_normal; (c, issue 16) case (a) with batch norm (the
+per-layer path; target: still >= 2x PyTorch eager with ``nn.BatchNorm1d``, test loss on the
+running statistics in eval mode, plus the std of z and of the normalised y per layer and their
+histograms). For each case, interleaved (ABCABC...) and
 repeated, it times:
 
 * ``initviz``: ``Trainer.step`` (per-epoch loss, test loss, accuracy and per-layer grad norm,
@@ -46,6 +49,9 @@ CASES = {
     "b: depth 30, relu, he_normal": Config(dataset="moons", n_samples=300, depth=30, width=32,
                                           activation="relu", initializer="he_normal",
                                           optimizer="sgd", batch_size=None),
+    "c: depth 6, tanh, glorot_uniform, batch norm": Config(
+        dataset="moons", n_samples=300, depth=6, width=32, activation="tanh",
+        initializer="glorot_uniform", optimizer="sgd", batch_size=None, normalization="batch"),
 }
 
 
@@ -151,17 +157,34 @@ def make_torch_bench(config: Config):
         lr = config.learning_rate
         loss_fn = nn.BCEWithLogitsLoss()
         params = [p for layer in layers for p in (layer.weight, layer.bias)]
+        norms = []
+        if config.normalization == "batch":  # Keras' epsilon and momentum, as initviz
+            norms = [nn.BatchNorm1d(layer.out_features, eps=1e-3, momentum=0.01)
+                     for layer in layers[:-1]]
+            params += [p for norm in norms for p in (norm.weight, norm.bias)]
         history: list[list[float]] = []
         snapshots = []
+        ys: list = []
 
         def forward(inp):
             zs, hs, h = [], [], inp
-            for layer in layers[:-1]:
+            ys.clear()
+            for number, layer in enumerate(layers[:-1]):
                 z = layer(h)
-                h = act(z)
+                y = norms[number](z) if norms else z
+                h = act(y)
                 zs.append(z)
                 hs.append(h)
+                ys.append(y)
             return layers[-1](h), zs, hs
+
+        def test_forward(inp):
+            for norm in norms:  # predictions on the running statistics
+                norm.eval()
+            out = forward(inp)[0]
+            for norm in norms:
+                norm.train()
+            return out
 
         def epoch(number: int) -> None:
             logits, zs, hs = forward(X)
@@ -176,15 +199,18 @@ def make_torch_bench(config: Config):
                 for layer in layers:
                     stats.append(layer.weight.grad.norm())
                     stats.append(layer.weight.std(unbiased=False))
-                for z, h in zip(zs, hs):
+                for z, h, y_ in zip(zs, hs, list(ys)):
                     stats.append(h.mean())
                     stats.append(h.std(unbiased=False))
                     if config.activation == "tanh":
                         stats.append((h.abs() > 0.97).float().mean())
                     else:
                         stats.append((z <= 0).all(dim=0).float().mean())
+                    if norms:
+                        stats.append(z.std(unbiased=False))
+                        stats.append(y_.std(unbiased=False))
                 if number % 10 == 0:  # fixed-bin histograms at the initviz cadence
-                    values = [*(l.weight for l in layers), *zs, *hs]
+                    values = [*(l.weight for l in layers), *zs, *hs, *(ys if norms else [])]
                     logs = [l.weight.grad.abs().log10() for l in layers]
                     snapshots.append(
                         [torch.histc(t.clamp(-2.0, 2.0), 41, -2.0, 2.0) / t.numel() for t in values]
@@ -195,7 +221,7 @@ def make_torch_bench(config: Config):
                 for layer in layers:  # update ratio after the step, as initviz
                     update_std = (layer.weight.grad * lr).std(unbiased=False)
                     stats.append(torch.log10(update_std / layer.weight.std(unbiased=False)))
-                test_loss = loss_fn(forward(Xt)[0], yt)
+                test_loss = loss_fn(test_forward(Xt), yt)
                 stats.append(test_loss)
                 history.append(torch.stack(stats).tolist())
 

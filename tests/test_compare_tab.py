@@ -79,3 +79,23 @@ def test_compare_button_again_stops_the_run():
     assert not tab.running and tab.result is None
     assert tab.comparison.trainer_a.epoch < 5000
     assert "stopped" in tab.summary.value
+
+
+def test_b_can_differ_from_a_in_normalization():
+    """A: Keras 'normal' at depth 10 (stays at 0.69 under SGD); B: the same with batch norm."""
+    explorer = Explorer(initializer="random_normal", activation="relu", depth=10,
+                        features=[CompareFeature])
+    tab = feature_of(explorer, CompareFeature)
+    assert "initviz-compare-b-normalization" in tab.b_normalization._dom_classes
+    tab.copy_button.click()
+    tab.b_normalization.value = "batch"
+    tab.epochs.value = 300
+    tab.button.click()
+    result = tab.result
+    assert result.config_b == explorer.config.replace(normalization="batch")
+    assert result.final_loss_a > 0.69 and result.final_loss_b < 0.03
+    from initviz.core.compare import describe_config
+    assert describe_config(result.config_b).endswith("relu · batch norm")
+    tab.copy_button.click()
+    assert tab.b_normalization.value == "none"
+    assert_no_errors(explorer)

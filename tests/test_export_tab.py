@@ -149,3 +149,18 @@ def test_exported_pictures_carry_the_setting_and_the_epoch_shown_also_after_repl
     replay.go_live()
     assert export_title(app).endswith("epoch 120")
     assert not app.errors.outputs
+
+
+def test_history_csv_has_the_normalised_statistics_of_a_normalised_network():
+    import csv
+    import io
+
+    from initviz.app.features.export import history_csv
+    from initviz.core.training import Trainer
+
+    trainer = Trainer(Config(depth=3, normalization="layer")).run(5)
+    rows = list(csv.reader(io.StringIO(history_csv(trainer.history))))
+    header = rows[0]
+    assert "normalized_std_L3" in header and "preactivation_std_L1" in header
+    column = header.index("normalized_std_L2")
+    assert [float(r[column]) for r in rows[1:]] == list(trainer.history.normalized_std[:, 1])

@@ -284,7 +284,12 @@ COMPUTED = {"lesson-12": "shrinks the signal about 7.5-fold at the start",
             "lesson-12c": "at 1,000 the signal would grow instead",
             # test_beyond_glorot_and_he_quotes_what_the_code_gives recomputes each of these
             # (σb² = 0.04 and the scale 0.7 are settings: test_signal_presets_sit_where_their_text_says)
-            "lesson-signal-2": "σw² = 1.7 χ1 = 0.78 ln 2 = 0.692 about 0.07 σb² = 0.04 scale to 0.7"}
+            "lesson-signal-2": "σw² = 1.7 χ1 = 0.78 ln 2 = 0.692 about 0.07 σb² = 0.04 scale to 0.7",
+            # test_the_normalization_section_quotes_what_the_code_prints recomputes these
+            # (epsilon 0.001 and the branch scale 0.183 = 1/sqrt(30) are settings)
+            "lesson-norm-3": "stays at 0.692, falls to 0.004, std 0.6, about 0.0005, epsilon 0.001, "
+                             "about 0.8",
+            "lesson-norm-6": "about 1.6x per layer, near 8.5, scaled by 0.183, loss 0.115"}
 """Quotes checked by recomputing them (no printed output holds them): see the tests below."""
 
 
@@ -387,3 +392,37 @@ def test_beyond_glorot_and_he_quotes_what_the_code_gives(lesson):
     assert "ln 2 = 0.692" in answer and "chaotic one stays at 0.692" in answer
     for name in ("ordered", "edge_of_chaos", "chaotic"):
         assert f'presets.config("{name}")' in code
+
+
+def test_the_normalization_section_quotes_what_the_code_prints(lesson):
+    """Section 12 (issue 16): every number its answers quote, from the same calls (SGD, moons,
+    300 epochs, seed 0)."""
+    from initviz import Trainer, compare
+    from initviz.core import presets, symmetry, theory
+
+    text = "\n".join(c.source for c in lesson.cells)
+    for needle in ('presets.config("batchnorm_rescue")', 'presets.config("batchnorm_zeros")',
+                   'presets.config("residual_deep")', 'presets.config("residual_scaled")'):
+        assert needle in text
+    rescued = compare(presets.config("batchnorm_rescue").replace(normalization="none"),
+                      presets.config("batchnorm_rescue"), epochs=300)
+    assert f"{rescued.final_loss_a:.3f}" == "0.692" and f"{rescued.final_loss_b:.3f}" == "0.004"
+    assert 0.6 < rescued.history_b.test_loss[-1] < 1.0  # "about 0.8" (sensitive to rounding)
+    zeros = Trainer(presets.config("batchnorm_zeros")).run(300)
+    assert round(zeros.history.last("loss"), 3) == 0.692
+    assert set(symmetry.measure(zeros.network).distinct_units) == {1}
+    with_bn = presets.config("batchnorm_rescue")
+    std = {scale: theory.measure(Trainer(with_bn.replace(scale=scale))).activation_std[-1]
+           for scale in (10.0, 1.0, 0.1)}
+    assert round(std[10.0], 1) == round(std[1.0], 1) == 0.6  # "std 0.6 at scale 10 and at 1"
+    assert 0.0003 < std[0.1] < 0.0008  # "about 0.0005"
+    deep = theory.measure(Trainer(presets.config("residual_deep"))).activation_std
+    scaled = theory.measure(Trainer(presets.config("residual_scaled"))).activation_std
+    assert 1.5e6 < deep[-1] < 3e6 and 1.5 < (deep[-1] / deep[0]) ** (1 / 29) < 1.7
+    assert round(scaled[-1], 1) == 8.5
+    result = compare(presets.config("residual_deep"), presets.config("residual_scaled"),
+                     epochs=300)
+    assert result.trainer_a.diverged and result.trainer_a.diverged_epoch == 1
+    assert f"{result.final_loss_b:.3f}" == "0.115"
+    assert "A diverged at epoch 1" in result.summary()
+    assert "B reached loss 0.115 after 300 epochs" in result.summary()

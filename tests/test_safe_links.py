@@ -28,6 +28,9 @@ PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>"
     dict(depth=10, width=128, n_samples=3000), dict(depth=30, width=32, n_samples=8000),
     dict(depth=4, width=512, n_samples=2000, batch_size=32),
     dict(depth=20, width=128, n_samples=2000, optimizer="momentum"),
+    dict(depth=10, width=128, n_samples=3000, normalization="batch", residual=True),
+    dict(depth=20, width=64, n_samples=2000, normalization="layer", residual=True),
+    dict(depth=4, width=256, n_samples=2000, batch_size=32, normalization="batch"),
 ])
 def test_the_estimate_covers_what_a_run_allocates(changes):
     """tracemalloc's peak over a reset, three epochs, a snapshot and a grid prediction (what the
@@ -69,7 +72,7 @@ def test_the_operator_sets_the_budget(monkeypatch):
 
 def test_every_number_has_a_finite_upper_bound():
     for name, spec in FIELDS.items():
-        if spec.kind != "name":
+        if spec.kind not in ("name", "bool"):
             assert spec.high is not None and math.isfinite(spec.high), name
             with pytest.raises(ValueError, match=name):
                 Config(**{name: type(spec.high)(spec.high * 2 + 1)})
@@ -92,6 +95,8 @@ def test_minus_zero_is_normalised():
     ("scale", "0x1p-2"), ("scale", "1_0"), ("scale", ""), ("scale", "٣"),
     ("noise", "1e308"), ("learning_rate", "5e"), ("seed", "4294967296"),
     ("batch_size", "full batch"), ("dataset", "x" * (MAX_VALUE_LENGTH + 1)),
+    ("residual", "yes"), ("residual", " true"), ("residual", "2"), ("residual", ""),
+    ("normalization", "group"), ("residual_scale", "2.5"),
 ])
 def test_malformed_or_out_of_range_values_are_refused(key, text):
     with pytest.raises(ValueError, match=key):
@@ -185,6 +190,7 @@ def test_controls_hold_each_field_at_its_limits(name):
 
     spec = FIELDS[name]
     values = ([spec.names()[0], spec.names()[-1]] if spec.kind == "name" else
+              [False, True] if spec.kind == "bool" else
               [spec.low, spec.high] + ([None] if spec.kind == "batch" else []))
     for value in values:
         if spec.kind == "int" or (spec.kind == "batch" and value is not None):

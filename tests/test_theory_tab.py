@@ -77,4 +77,26 @@ def test_theory_tab_states_its_assumptions_and_verdicts_that_agree_with_the_less
     assert "does not apply here (non-zero mean weights)" in text
     assert "this network: ×1.38 per layer (growing until the units saturate)" in text
     assert "2-D inputs" in text
+
+
+def test_theory_overlay_says_where_the_theory_stops():
+    """Normalization and residual connections: the tab names the step of the derivation that
+    fails, and the markers measure the network as it is (batch norm keeps the signal the
+    plain theory predicts to vanish)."""
+    explorer = Explorer(activation="relu", initializer="random_normal", depth=10,
+                        normalization="batch", features=[TheoryFeature])
+    tab = feature_of(explorer, TheoryFeature)
+    assert "Where the theory stops" in tab.summary.value and "Batch norm" in tab.summary.value
+    measured = tab.view.measured["activation"].get_ydata()
+    predicted = tab.view.predicted["activation"].get_ydata()
+    assert predicted[-1] < 1e-6 and 0.3 < measured[-1] < 1.0  # the plain line vanishes
+    net = explorer.trainer.network
+    net.forward(explorer.trainer.train.X)
+    np.testing.assert_allclose(measured, [np.std(a, dtype=np.float64) for a in net.activations],
+                               rtol=1e-6)
+    explorer.set_config(normalization="none", residual=True, initializer="he_normal", depth=6)
+    assert "Residual connections" in tab.summary.value and "Batch norm" not in tab.summary.value
+    explorer.set_config(residual=False)
+    assert "Where the theory stops" not in tab.summary.value
+    assert theory.limits(explorer.config) == []
     assert_no_errors(explorer)

@@ -187,6 +187,8 @@ def valid_configs(draw):
             values[name] = draw(st.floats(spec.low, spec.high, allow_nan=False))
         elif spec.kind == "int":
             values[name] = draw(st.integers(int(spec.low), int(spec.high)))
+        elif spec.kind == "bool":
+            values[name] = draw(st.booleans())
         else:
             values[name] = draw(st.none() | st.integers(int(spec.low), int(spec.high)))
     values["n_samples"] = max(64, values["n_samples"])

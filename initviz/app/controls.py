@@ -1,7 +1,7 @@
 """The Explorer's controls: one widget per Config field, generated from the field table.
 
 Each field's :class:`~initviz.core.config.FieldSpec` says how it is shown (``control``: a
-dropdown, a slider, a log slider, a slider over stops, a number box), its range and its label;
+dropdown, a slider, a log slider, a slider over stops, a number box, a checkbox), its range and its label;
 ``CONTROL_FACTORIES`` turns that into a widget. A control's range is the field's own range, so
 every value a share link may set is a value the control can hold: what the link says is what
 runs, and moving one control never rewrites another.
@@ -67,9 +67,13 @@ def _number(spec: FieldSpec, **kw: Any) -> W.Widget:
     return W.BoundedIntText(min=int(spec.low), max=int(spec.high), **kw)
 
 
+def _checkbox(spec: FieldSpec, **kw: Any) -> W.Widget:
+    return W.Checkbox(indent=False, **kw)
+
+
 CONTROL_FACTORIES: dict[str, Callable[..., W.Widget]] = {
     "dropdown": _dropdown, "slider": _slider, "log_slider": _log_slider, "stops": _stops,
-    "number": _number,
+    "number": _number, "checkbox": _checkbox,
 }
 """FieldSpec.control -> a function building that kind of widget for the field."""
 

@@ -25,6 +25,18 @@ How names cross over
   an initializer.
 * PyTorch stores a Linear weight as ``(out, in)``: ``nn.init`` computes fans from that layout
   itself, and the explicit formulas below use ``layer.in_features`` / ``layer.out_features``.
+
+Normalization and residual connections (issue 16)
+-------------------------------------------------
+With ``normalization`` or ``residual`` set, each hidden layer is Dense (no activation) ->
+normalization -> activation, and with ``residual`` every hidden layer after the first adds its
+input: x + residual_scale * f(norm(x W + b)). Keras gets the functional API
+(``BatchNormalization(epsilon=1e-3, momentum=0.99)``, ``LayerNormalization(epsilon=1e-3)``,
+``layers.Add``), PyTorch a small ``Block`` module (``nn.BatchNorm1d(eps=1e-3, momentum=0.01)``:
+PyTorch's momentum is the weight of the new batch, Keras' that of the old average;
+``nn.LayerNorm(eps=1e-3)``). The trainable parameters are initviz's: kernels, biases, gamma and
+beta. (PyTorch's running variance is the unbiased batch variance, Keras' and initviz's the
+biased one: predictions differ slightly after training, not the training itself.)
 """
 from __future__ import annotations
 
@@ -93,15 +105,67 @@ def dense_line(config, input_dim: int | None = None) -> str:
 
 def _header(config) -> list[str]:
     query = config.to_query()
-    return [f"# Exported by initviz: {query or 'the default configuration'}",
-            f"# {config.depth} hidden layers of {config.width} units, {config.activation}, "
-            f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"
-            + (f" + N(0, {_num(config.bias_std)}^2)" if config.bias_std > 0 else "")]
+    lines = [f"# Exported by initviz: {query or 'the default configuration'}",
+             f"# {config.depth} hidden layers of {config.width} units, {config.activation}, "
+             f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"]
+    if not _plain(config):
+        lines.append(f"# normalization {config.normalization}, residual {config.residual} "
+                     f"(branch scale {_num(config.residual_scale)})")
+    return lines
+
+
+_KERAS_NORMS = {"batch": "layers.BatchNormalization(epsilon=1e-3, momentum=0.99)",
+                "layer": "layers.LayerNormalization(epsilon=1e-3)"}
+_TORCH_NORMS = {"none": "nn.Identity()",
+                "batch": "nn.BatchNorm1d(n_out, eps=1e-3, momentum=0.01)",
+                "layer": "nn.LayerNorm(n_out, eps=1e-3)"}
+"""Normalization name -> the library's layer, with Keras' epsilon and momentum spelled out."""
+
+
+def _plain(config) -> bool:
+    """No normalization and no residual connections: the Sequential export."""
+    return getattr(config, "normalization", "none") == "none" and not getattr(config, "residual",
+                                                                            False)
+
+
+def _keras_blocks(config, kernel: str, bias: str) -> list[str]:
+    """The functional-API body: hidden layers Dense -> norm -> activation (-> skip add)."""
+    norm = _KERAS_NORMS.get(config.normalization)
+    lines = [
+        "inputs = keras.Input(shape=(sizes[0],))",
+        "x = inputs",
+        "for i, units in enumerate(sizes[1:-1]):",
+        "    z = layers.Dense(",
+        "        units,",
+        f"        kernel_initializer={kernel},",
+        f"        bias_initializer={bias},",
+        "    )(x)",
+    ]
+    if norm is not None:
+        lines.append(f"    z = {norm}(z)")
+    lines.append(f"    a = layers.Activation({keras_activation(config.activation)})(z)")
+    if config.residual:
+        lines += [
+            "    if i > 0:  # x_l = x_{l-1} + scale * f(norm(x_{l-1} W + b))",
+            f"        a = layers.Rescaling({_num(config.residual_scale)})(a)",
+            "        a = layers.Add()([x, a])",
+        ]
+    lines += [
+        "    x = a",
+        "outputs = layers.Dense(  # the output layer is linear: the loss takes logits",
+        "    sizes[-1],",
+        f"    kernel_initializer={kernel},",
+        f"    bias_initializer={bias},",
+        ")(x)",
+        "model = keras.Model(inputs, outputs)",
+    ]
+    return lines
 
 
 def to_keras(config) -> str:
     """Keras 3 (or tf.keras) source defining ``model``, compiled with the same loss and
-    optimizer. The loss works on logits (``from_logits=True``), as initviz does."""
+    optimizer. The loss works on logits (``from_logits=True``), as initviz does. With a
+    normalization or residual connections, the functional API (see the module docstring)."""
     n_in, n_out = _shape(config)
     kernel = keras_initializer(config.initializer, config.scale)
     bias = initializers.keras_bias_expression(config.bias_initializer, "sizes[i]")
@@ -130,25 +194,28 @@ def to_keras(config) -> str:
           if helper + "(" in kernel + bias],
         "",
         f"sizes = [{n_in}] + [{config.width}] * {config.depth} + [{n_out}]",
-        "model = keras.Sequential([keras.Input(shape=(sizes[0],))])",
-        "for i, units in enumerate(sizes[1:]):",
-        "    hidden = i < len(sizes) - 2  # the output layer is linear: the loss takes logits",
-        "    model.add(layers.Dense(",
-        "        units,",
-        f"        activation={keras_activation(config.activation)} if hidden else None,",
-        f"        kernel_initializer={kernel},",
-        f"        bias_initializer={bias},",
-        "    ))",
     ]
+    if _plain(config):
+        lines += [
+            "model = keras.Sequential([keras.Input(shape=(sizes[0],))])",
+            "for i, units in enumerate(sizes[1:]):",
+            "    hidden = i < len(sizes) - 2  # the output layer is linear: the loss takes logits",
+            "    model.add(layers.Dense(",
+            "        units,",
+            f"        activation={keras_activation(config.activation)} if hidden else None,",
+            f"        kernel_initializer={kernel},",
+            f"        bias_initializer={bias},",
+            "    ))",
+        ]
+    else:
+        lines += _keras_blocks(config, kernel, bias)
     if config.bias_std > 0:
         lines += [f"for layer in model.layers:  # initviz's bias std: N(0, {_num(config.bias_std)}^2) "
                   "added to the biases",
-                  f"    layer.bias.assign(layer.bias + np.random.default_rng().normal(0.0, "
+                  "    if isinstance(layer, layers.Dense):",
+                  f"        layer.bias.assign(layer.bias + np.random.default_rng().normal(0.0, "
                   f"{_num(config.bias_std)}, layer.bias.shape).astype('float32'))"]
-    lines += [
-        f"model.compile(optimizer={optimizer}, loss={loss})",
-        "",
-    ]
+    lines += [f"model.compile(optimizer={optimizer}, loss={loss})", ""]
     return "\n".join(lines)
 
 
@@ -185,15 +252,45 @@ def to_pytorch(config) -> str:
         "from torch import nn",
         "",
         f"sizes = [{n_in}] + [{config.width}] * {config.depth} + [{n_out}]",
-        "modules = []",
-        "for i in range(len(sizes) - 1):",
-        "    modules.append(nn.Linear(sizes[i], sizes[i + 1]))",
-        "    if i < len(sizes) - 2:  # the output layer is linear: the loss takes logits",
-        f"        modules.append({act})",
-        "model = nn.Sequential(*modules)",
+    ]
+    if _plain(config):
+        lines += [
+            "modules = []",
+            "for i in range(len(sizes) - 1):",
+            "    modules.append(nn.Linear(sizes[i], sizes[i + 1]))",
+            "    if i < len(sizes) - 2:  # the output layer is linear: the loss takes logits",
+            f"        modules.append({act})",
+            "model = nn.Sequential(*modules)",
+        ]
+    else:
+        lines += [
+            "",
+            "class Block(nn.Module):",
+            '    """One hidden layer: y = act(norm(x W + b)); with a skip, x + scale * y."""',
+            "",
+            "    def __init__(self, n_in, n_out, skip):",
+            "        super().__init__()",
+            "        self.linear = nn.Linear(n_in, n_out)",
+            f"        self.norm = {_TORCH_NORMS[config.normalization]}",
+            f"        self.act = {act}",
+            "        self.skip = skip",
+            "",
+            "    def forward(self, x):",
+            "        y = self.act(self.norm(self.linear(x)))",
+            f"        return x + {_num(config.residual_scale)} * y if self.skip else y",
+            "",
+            "",
+            f"residual = {bool(config.residual)}  # every hidden layer after the first adds its input",
+            "model = nn.Sequential(",
+            "    *[Block(sizes[i], sizes[i + 1], skip=residual and i > 0)",
+            "      for i in range(len(sizes) - 2)],",
+            "    nn.Linear(sizes[-2], sizes[-1]),  # linear output: the loss takes logits",
+            ")",
+        ]
+    lines += [
         "",
         "with torch.no_grad():",
-        "    for layer in model:",
+        f"    for layer in model{'' if _plain(config) else '.modules()'}:",
         "        if not isinstance(layer, nn.Linear):",
         "            continue",
         "        fan_in, fan_out = layer.in_features, layer.out_features  # weight is (out, in)",

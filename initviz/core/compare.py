@@ -24,8 +24,14 @@ EXPLODING_DECADES = 2.0  # ... 100x larger: exploding
 
 
 def describe_config(config: Config) -> str:
-    """What A/B compare of a setting: ``'he_normal × 1 · relu'``."""
-    return f"{config.initializer} × {config.scale:g} · {config.activation}"
+    """What A/B compare of a setting: ``'he_normal × 1 · relu'`` (``'... · batch norm'``,
+    ``'... · residual × 0.18'`` when set)."""
+    text = f"{config.initializer} × {config.scale:g} · {config.activation}"
+    if config.normalization != "none":
+        text += f" · {config.normalization} norm"
+    if config.residual:
+        text += f" · residual × {config.residual_scale:g}"
+    return text
 
 
 @dataclass

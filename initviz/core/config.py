@@ -44,10 +44,12 @@ FIGURES_BYTES = 24 * 2**20  # the app's figures and their pixel buffers (measure
 class FieldSpec:
     """One Config field: what it holds and how every front end shows it.
 
-    ``kind``: ``"name"`` (one of ``choices()``, stored canonical), ``"int"``, ``"float"`` or
-    ``"batch"`` (an int, or None for full batch). ``low``/``high``: the inclusive range of a
+    ``kind``: ``"name"`` (one of ``choices()``, stored canonical), ``"int"``, ``"float"``,
+    ``"batch"`` (an int, or None for full batch) or ``"bool"`` (True or False; a link writes
+    ``true``/``false``). ``low``/``high``: the inclusive range of a
     number. ``control``: how the app shows it (``"dropdown"``, ``"slider"``, ``"log_slider"``,
-    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box);
+    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box,
+    ``"checkbox"``);
     ``step``: the slider's step. ``hideable``: a share link may hide its control
     (``?hide=depth``).
     """
@@ -90,6 +92,8 @@ class FieldSpec:
     def range_text(self) -> str:
         if self.kind == "name":
             return "one of " + ", ".join(name for _, name in self.choices())
+        if self.kind == "bool":
+            return "true or false"
         low, high = _show(self.low), _show(self.high)
         text = f"from {low} to {high}"
         return text + " or none (full batch)" if self.kind == "batch" else text
@@ -146,8 +150,15 @@ def _check_batch(spec: FieldSpec, value: Any) -> int | None:
     return None if value is None else _check_int(spec, value)
 
 
+def _check_bool(spec: FieldSpec, value: Any) -> bool:
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":  # numpy.bool_ too
+        raise ValueError(f"{spec.name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 _CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "name": _check_name, "int": _check_int, "float": _check_float, "batch": _check_batch,
+    "bool": _check_bool,
 }
 
 # -- parsers (text -> value): anchored, no nested quantifiers, so matching is linear ----------
@@ -178,8 +189,20 @@ def _parse_batch(spec: FieldSpec, text: str) -> int | None:
     return _parse_int(spec, text)
 
 
+_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _parse_bool(spec: FieldSpec, text: str) -> bool:
+    try:
+        return _BOOL_TEXT[text.lower()]
+    except KeyError:
+        raise ValueError(f"malformed value for {spec.name!r}: {text!r} (expected true or "
+                         f"false)") from None
+
+
 _PARSERS: dict[str, Callable[[FieldSpec, str], Any]] = {
     "name": _parse_name, "int": _parse_int, "float": _parse_float, "batch": _parse_batch,
+    "bool": _parse_bool,
 }
 
 
@@ -208,6 +231,15 @@ def _canonical_optimizer(name: str) -> str:
 
 def _canonical_activation(name: str) -> str:
     return activations.get(name).name
+
+
+def _normalization_names() -> list[str]:
+    from initviz.core.network import normalization_names
+    return normalization_names()
+
+
+def _canonical_normalization(name: str) -> str:
+    return lookup({n: n for n in _normalization_names()}, "normalization", name)
 
 
 def _field(default: Any, help: str, kind: str, **options: Any) -> Any:
@@ -243,6 +275,19 @@ class Config:
     scale: float = _field(1.0, "multiplies the drawn kernels (1.5 with identity: exploding)",
                           "float", low=1e-3, high=100.0, control="log_slider", step=0.01,
                           group="Initializer", readout=".3g")
+    normalization: str = _field("none", "normalise each hidden layer's pre-activations "
+                                "before its activation: over the batch (batch) or over the "
+                                "layer's units (layer)", "name", control="dropdown",
+                                choices=_plain(_normalization_names),
+                                resolve=_canonical_normalization, group="Network",
+                                label="normalize")
+    residual: bool = _field(False, "skip connections: every hidden layer after the first adds "
+                            "its input to its output, x + scale * f(norm(x W + b))", "bool",
+                            control="checkbox", group="Network")
+    residual_scale: float = _field(1.0, "multiplies each residual branch (1/sqrt(depth): "
+                                   "Fixup/SkipInit-style scaling)", "float", low=0.0, high=2.0,
+                                   step=0.01, group="Network", label="branch scale",
+                                   readout=".3g")
     bias_initializer: str = _field(initializers.DEFAULT_BIAS, "bias initializer (the dropdown "
                                    "offers a few; a link may set any that draws a 1-D bias)", "name", control="dropdown",
                                    choices=_plain(initializers.bias_names),
@@ -344,6 +389,8 @@ def format_value(value: Any) -> str:
     """How a field's value is written in a link (``repr`` of floats reads back exactly)."""
     if value is None:
         return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -387,6 +434,10 @@ class Cost(NamedTuple):
         return ", ".join(f"{size / 2**20:,.0f} MB {what}" for size, what in parts)
 
 
+_NORMALIZED_ARRAYS = {"batch": 6, "layer": 6}
+"""float32 (rows, width) arrays per hidden layer the normalised path adds: z_hat, y and the
+backward pass's temporaries (dy, dy z_hat, dz, the next dx); a residual adds f(y)."""
+
 _OPTIMIZER_COPIES = {"sgd": 4, "momentum": 5, "adam": 8}
 """float32 copies of the parameters a step holds (parameters, gradient, update, transposes,
 moments' squares; momentum adds a velocity, Adam two moments and its temporaries)."""
@@ -397,7 +448,7 @@ def estimate_cost(config: Config) -> Cost:
 
     Workspace: every hidden layer keeps five float32 ``(rows, width + 1)`` arrays (its input
     with a column of ones, its square, pre-activations, derivatives and deltas) plus a boolean
-    mask, for all rows of the data set at once (training and test rows share one forward pass),
+    mask (a normalization adds ``_NORMALIZED_ARRAYS``, a residual branch one more), for all rows of the data set at once (training and test rows share one forward pass),
     and again for a mini-batch. Parameters: ``_OPTIMIZER_COPIES`` float32 copies, plus float64
     per-kernel sums for networks up to 2**20 parameters. Statistics: the History's 2,048 rows
     of per-layer records and 128 snapshots of 4 histograms per layer. Checked against
@@ -410,7 +461,8 @@ def estimate_cost(config: Config) -> Cost:
     rows = config.n_samples
     if config.batch_size is not None and config.batch_size < rows:
         rows += config.batch_size
-    per_row = depth * (width + 1) * (5 * 4 + 1) + 64  # + inputs, targets, losses per row
+    arrays = 5 + _NORMALIZED_ARRAYS.get(config.normalization, 0) + (1 if config.residual else 0)
+    per_row = depth * (width + 1) * (arrays * 4 + 1) + 64  # + inputs, targets, losses per row
     workspace = rows * per_row
     parameters = params * 4 * _OPTIMIZER_COPIES[config.optimizer]
     if params <= 2**20:

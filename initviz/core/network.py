@@ -18,6 +18,16 @@ their own. With equal hidden widths the layers' pre-activations, activations and
 derivatives are slices of ``(depth, n, width)`` arrays, computed for all layers in one call
 where the order allows (the derivatives after the forward pass) and summarised in one call each
 by the trainer. The common activations (linear, relu, tanh) run in place through ``out=``.
+
+Normalization and residual connections (issue 16) take a separate per-layer path
+(``_forward_normalized`` / ``_backward_normalized``), so the plain network above keeps its speed:
+hidden layer l computes z = [h, 1] @ [W; b], z_hat = (z - mean) / sqrt(var + 1e-3) (biased
+variance, over the batch for batch norm or over each row's units for layer norm),
+y = gamma * z_hat + beta, a = f(y), and with ``residual`` every hidden layer after the first
+outputs x_l = x_{l-1} + residual_scale * a. gamma (1 at first) and beta (0) follow the kernels and
+biases in the flat buffer ``[W0, b0, ..., W_L, b_L, gamma_0, beta_0, ...]``. Batch norm's
+predictions (``logits``) use running statistics, updated as Keras does with momentum 0.99
+(``update_running_statistics``).
 """
 from __future__ import annotations
 
@@ -28,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from initviz.core import activations, initializers, losses
-from initviz.core._registry import check_finite
+from initviz.core._registry import check_finite, lookup
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,34 @@ _IN_PLACE: dict[str, _InPlace] = {
                      lambda a2, out: np.subtract(1, a2, out=out), np.inf, from_square=True),
 }
 """Activations with an in-place path, numerically identical to ``activations.get(name)``."""
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Where a hidden layer's pre-activations are normalised: over the batch (``axis`` 0, with
+    running statistics for predictions) or over the units of each row (``axis`` 1)."""
+
+    name: str
+    axis: int
+    running: bool
+    description: str
+
+
+NORMALIZATIONS: dict[str, Normalization | None] = {
+    "none": None,
+    "batch": Normalization("batch", 0, True, "batch norm: each unit standardised over the batch "
+                           "(predictions use running statistics)"),
+    "layer": Normalization("layer", 1, False, "layer norm: each row standardised over its units"),
+}
+"""Normalization name -> where it standardises; ``"none"`` is the plain network."""
+
+NORM_EPSILON = 1e-3  # Keras' default epsilon (PyTorch's is 1e-5: exported code sets 1e-3)
+NORM_MOMENTUM = 0.99  # Keras: running = 0.99 running + 0.01 batch (PyTorch's momentum=0.01)
+
+
+def normalization_names() -> list[str]:
+    """The valid ``normalization`` names."""
+    return list(NORMALIZATIONS)
 
 
 TRANSPOSE_MAX_WIDTH = 128  # wider hidden layers multiply by W^T views (see _transposed_kernels)
@@ -90,6 +128,9 @@ class Network:
         dtype: type | np.dtype = np.float32,
         initializer_params: Mapping[str, object] | None = None,
         bias_std: float = 0.0,
+        normalization: str = "none",
+        residual: bool = False,
+        residual_scale: float = 1.0,
     ) -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
@@ -104,6 +145,17 @@ class Network:
         if bias_std < 0:
             raise ValueError(f"bias_std must be >= 0, got {bias_std!r}")
         self.sizes = [int(s) for s in sizes]
+        self.normalization = lookup(NORMALIZATIONS, "normalization", normalization)
+        if not isinstance(residual, (bool, np.bool_)):
+            raise ValueError(f"residual must be True or False, got {residual!r}")
+        self.residual = bool(residual)
+        self.residual_scale = check_finite("residual_scale", residual_scale)
+        if self.residual_scale < 0:
+            raise ValueError(f"residual_scale must be >= 0, got {residual_scale!r}")
+        if self.residual and len(set(self.sizes[1:-1])) > 1:
+            raise ValueError(f"residual connections add a layer's input to its output, so the "
+                             f"hidden widths must be equal, got {self.sizes[1:-1]}")
+        self._plain = self.normalization is None and not self.residual
         self.dtype = np.dtype(dtype)
         self.activation = activations.get(activation)
         self.loss = losses.get(loss)
@@ -113,6 +165,9 @@ class Network:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         # one flat buffer [W0, b0, W1, b1, ...]; weights and biases are views into it
         self._shapes = [shape for fi, fo in zip(sizes[:-1], sizes[1:]) for shape in ((fi, fo), (fo,))]
+        self._layer_segments = len(self._shapes)  # [W, b] per layer; gamma, beta after them
+        if self.normalization is not None:
+            self._shapes += [(w,) for w in sizes[1:-1] for _ in "gb"]
         self._starts = np.cumsum([0] + [int(np.prod(s)) for s in self._shapes])
         self._flat = np.empty(int(self._starts[-1]), dtype=self.dtype)
         self._in_place = _IN_PLACE.get(self.activation.name)
@@ -127,17 +182,25 @@ class Network:
         if bias_std > 0:  # drawn after everything else: the kernels do not depend on bias_std
             for bias in self.biases:
                 bias += (rng.standard_normal(bias.shape) * bias_std).astype(self.dtype)
+        for gamma, beta in zip(self.gammas, self.betas):
+            gamma[...], beta[...] = 1, 0
+        # batch norm's running statistics (Keras starts them at mean 0, variance 1)
+        self.running_means = [np.zeros(w, dtype=self.dtype) for w in self.sizes[1:-1]]
+        self.running_variances = [np.ones(w, dtype=self.dtype) for w in self.sizes[1:-1]]
 
     _VIEWS = ("weights", "biases", "_own_weights", "_own_biases", "_augmented", "_transposed",
-              "_grad_views", "_workspaces", "_last", "_inference")
+              "_grad_views", "_workspaces", "_last", "_inference", "gammas", "betas")
     """Attributes that are views of the flat buffer or scratch space: rebuilt, never copied."""
 
     def _bind(self) -> None:
         """(Re)build every view of the flat parameter buffer and clear the scratch space."""
         views = self._views(self._flat)
-        self.weights: list[np.ndarray] = views[0::2]
-        self.biases: list[np.ndarray] = views[1::2]
-        self._own_weights, self._own_biases = views[0::2], views[1::2]
+        layers, norms = views[:self._layer_segments], views[self._layer_segments:]
+        self.weights: list[np.ndarray] = layers[0::2]
+        self.biases: list[np.ndarray] = layers[1::2]
+        self._own_weights, self._own_biases = layers[0::2], layers[1::2]
+        self.gammas: list[np.ndarray] = norms[0::2]  # views: edit in place
+        self.betas: list[np.ndarray] = norms[1::2]
         self._augmented = self._augmented_views(self._flat)
         self._transposed = self._transposed_kernels()
         self._grad_views: tuple[np.ndarray, list, list[np.ndarray]] | None = None
@@ -214,13 +277,16 @@ class Network:
 
     @property
     def parameters(self) -> list[np.ndarray]:
-        """Kernels and biases interleaved ``[W0, b0, W1, b1, ...]``, the optimizer's view."""
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
+        """Kernels and biases interleaved ``[W0, b0, W1, b1, ...]``, then the normalization's
+        ``[gamma_0, beta_0, ...]`` if any: the optimizer's view."""
+        return ([p for pair in zip(self.weights, self.biases) for p in pair]
+                + [p for pair in zip(self.gammas, self.betas) for p in pair])
 
     @property
     def segment_starts(self) -> np.ndarray:
-        """Start of each parameter ``[W0, b0, W1, b1, ...]`` in the flat buffer (and its end)."""
-        return self._starts
+        """Start of each kernel and bias ``[W0, b0, W1, b1, ...]`` in the flat buffer (and the
+        end of the last bias; a normalization's gamma and beta follow it)."""
+        return self._starts[:self._layer_segments + 1]
 
     def flat_parameters(self) -> np.ndarray:
         """Every parameter as one flat array ``[W0, b0, W1, b1, ...]``, shared with ``weights``
@@ -290,6 +356,9 @@ class Network:
         if X is not work.source or X.flags.writeable:  # a read-only X cannot have changed
             np.copyto(work.inputs[0][:, :-1], X, casting="unsafe")
             work.source = X
+        if not self._plain:
+            self._last = work
+            return self._forward_normalized(work)
         logits = self._propagate(work.inputs[0], zip(
             work.preactivations, work.augmented_preactivations, work.inputs[1:]))
         work.squared_rows = None
@@ -316,6 +385,8 @@ class Network:
         arrays (no ``backward`` from it): two reused ``(n, width + 1)`` buffers however deep
         the network, for predictions over a grid every frame."""
         X = self._check_inputs(X)
+        if not self._plain:
+            return self._logits_normalized(X)
         n = X.shape[0]
         if self._inference is None or self._inference[0].shape[0] != n:
             self._inference = self._inference_buffers(n)
@@ -349,16 +420,21 @@ class Network:
         return np.ones((n, self.sizes[0] + 1), dtype=self.dtype), layers
 
     def _workspace(self, n: int) -> _Workspace:
+        if not self._plain:
+            return _NormalizedWorkspace(self.sizes, n, self.dtype, self._one_at,
+                                        self.normalization is not None, self.residual)
         return _Workspace(self.sizes, n, self.dtype, self._one_at)
 
     def backward(self, dout: np.ndarray, out: np.ndarray | None = None
                  ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Gradients ``[(dW, db), ...]`` of a loss whose gradient w.r.t. the logits is ``dout``.
+        """Gradients ``[(dW, db), ...]`` of a loss whose gradient w.r.t. the logits is ``dout``
+        (with a normalization, then ``(dgamma, dbeta)`` of every hidden layer).
 
         Uses the arrays that the last ``forward`` stored; ``dout`` may cover only its first
         rows (the trainer forwards its training and test rows together and backpropagates the
-        training rows). The gradients are views into one flat array laid out like
-        ``flat_parameters()``: a fresh one, or ``out`` when given (the trainer reuses one).
+        training rows; not with batch norm, whose batch statistics couple all rows). The
+        gradients are views into one flat array laid out like ``flat_parameters()``: a fresh
+        one, or ``out`` when given (the trainer reuses one).
         """
         work = self._last
         if work is None:
@@ -375,6 +451,9 @@ class Network:
                                 self._augmented_views(flat), self._hidden_blocks(flat))
         _, pairs, grads, hidden_grads = self._grad_views
         self.flat_parameters()
+        if not self._plain:
+            self._backward_normalized(work, delta, grads, pairs[self.depth + 1:])
+            return list(pairs)
         if self._transposed is not None:
             kernels, transposed, transposes = self._transposed
             np.copyto(transposed, kernels.transpose(0, 2, 1))
@@ -422,6 +501,152 @@ class Network:
             for z, a, d in zip(work.preactivations, work.activations, out):
                 d[:, :-1] = derivative(z[:rows], a[:rows])
         return out
+
+    # -- normalization and residual connections: the per-layer path ---------------------------
+    @property
+    def normalized_preactivations(self) -> list[np.ndarray]:
+        """y = gamma * z_hat + beta per hidden layer from the last ``forward``, what the
+        activation sees (z itself without a normalization)."""
+        work = self._last
+        if work is None:
+            return []
+        return work.normalized if isinstance(work, _NormalizedWorkspace) else work.preactivations
+
+    def _standardize(self, z: np.ndarray, layer: int, training: bool, zhat: np.ndarray
+                     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """z_hat = (z - mean) / sqrt(var + eps) into ``zhat``; returns 1 / sqrt(var + eps) and
+        the batch's (mean, var) when they are batch statistics (batch norm, training)."""
+        norm = self.normalization
+        eps = self.dtype.type(NORM_EPSILON)
+        if norm.running and not training:
+            mean, var, moments = self.running_means[layer], self.running_variances[layer], None
+            inv = 1 / np.sqrt(var + eps)
+            np.subtract(z, mean, out=zhat)
+        else:  # ufuncs directly: np.mean's Python wrapper costs as much as the sum at n = 225
+            share = self.dtype.type(1 / z.shape[norm.axis])
+            mean = np.add.reduce(z, axis=norm.axis, keepdims=True)
+            mean *= share
+            np.subtract(z, mean, out=zhat)
+            var = np.add.reduce(np.square(zhat), axis=norm.axis, keepdims=True)
+            var *= share  # biased
+            moments = (mean[0], var[0]) if norm.running else None
+            inv = 1 / np.sqrt(var + eps)
+        np.multiply(zhat, inv, out=zhat)
+        return inv, moments
+
+    def _forward_normalized(self, work: _NormalizedWorkspace) -> np.ndarray:
+        """The logits of ``work.inputs[0]`` = [X, 1], training mode (batch statistics), each
+        hidden layer's z, z_hat, y, f(y) and output x written into ``work``."""
+        in_place, f = self._in_place, self.activation.forward
+        kernels = self.augmented
+        scale = self.dtype.type(self.residual_scale)
+        h = work.inputs[0]
+        for layer, Wb in enumerate(kernels[:-1]):
+            z = work.preactivations[layer]
+            np.matmul(h, Wb, out=z)  # z = h W + b
+            y = work.normalized[layer]
+            if self.normalization is not None:
+                zhat = work.standardized[layer]
+                work.inverse_std[layer], work.batch_moments[layer] = self._standardize(
+                    z, layer, True, zhat)
+                np.multiply(zhat, self.gammas[layer], out=y)
+                np.add(y, self.betas[layer], out=y)  # y = gamma z_hat + beta
+            a, x = work.branches[layer], work.activations[layer]
+            if in_place is not None:
+                in_place.forward(y, a)
+            else:
+                a[...] = f(y)
+            if self.residual and layer:  # x_l = x_{l-1} + s f(y)
+                np.multiply(a, scale, out=x)
+                np.add(x, h[:, :-1], out=x)
+            h = work.inputs[layer + 1]
+        work.squared_rows = None
+        return h @ kernels[-1]
+
+    def _logits_normalized(self, X: np.ndarray) -> np.ndarray:
+        """Logits in inference mode: batch norm uses the running statistics."""
+        h = X.astype(self.dtype)
+        f, scale = self.activation.forward, self.dtype.type(self.residual_scale)
+        for layer, (W, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
+            y = h @ W + b
+            if self.normalization is not None:
+                self._standardize(y, layer, False, y)
+                y *= self.gammas[layer]
+                y += self.betas[layer]
+            a = f(y)
+            h = h + scale * a if self.residual and layer else a
+        return h @ self.weights[-1] + self.biases[-1]
+
+    def update_running_statistics(self, momentum: float = NORM_MOMENTUM) -> None:
+        """Batch norm: running = momentum * running + (1 - momentum) * the last ``forward``'s
+        batch mean and (biased) variance, as Keras updates its moving statistics in a training
+        step. Nothing for other networks."""
+        work = self._last
+        if self.normalization is None or not self.normalization.running or work is None:
+            return
+        keep = self.dtype.type(momentum)
+        for mean, var, moments in zip(self.running_means, self.running_variances,
+                                      work.batch_moments):
+            batch_mean, batch_var = moments
+            mean *= keep
+            mean += (1 - keep) * batch_mean
+            var *= keep
+            var += (1 - keep) * batch_var
+
+    def _backward_normalized(self, work: _NormalizedWorkspace, delta: np.ndarray,
+                             grads: list[np.ndarray], norm_grads: list) -> None:
+        """The backward pass of ``_forward_normalized`` into ``grads`` ([dW; db] per layer) and
+        ``norm_grads`` ((dgamma, dbeta) per hidden layer). Per layer, from dL/dx_l:
+        da = s dx (residual) or dx; dy = da f'(y); dgamma = sum dy z_hat, dbeta = sum dy;
+        dz = (gamma / sigma) (dy - mean(dy) - z_hat mean(dy z_hat)) (means over the axis the
+        statistics were taken); [dW; db] = [h, 1]^T dz; dx_{l-1} = dz W^T (+ dx_l: the skip)."""
+        rows, norm = delta.shape[0], self.normalization
+        if norm is not None and norm.running and rows != work.n:
+            raise ValueError(f"batch norm couples the rows of a batch through its statistics: "
+                             f"dout must cover all {work.n} rows of the last forward pass, "
+                             f"got {rows}")
+        derivative, scale = self.activation.derivative, self.dtype.type(self.residual_scale)
+        in_place = self._in_place
+        last = self.depth
+        np.matmul(work.inputs[last][:rows].T, delta, out=grads[last])
+        dx = delta @ self._own_weights[last].T
+        for layer in range(last - 1, -1, -1):
+            y, a = work.normalized[layer][:rows], work.branches[layer][:rows]
+            skip = self.residual and layer > 0
+            dy = dx * scale if skip else dx  # dx is a fresh product: free to overwrite
+            if in_place is None:
+                dy *= derivative(y, a)
+            elif in_place.derivative is not None:  # f'(y) from a (or a^2), in a scratch array
+                slope = np.square(a) if in_place.from_square else np.empty_like(dy)
+                in_place.derivative(slope if in_place.from_square else a, slope)
+                dy *= slope
+            if norm is not None:
+                zhat = work.standardized[layer][:rows]
+                gamma, (dgamma, dbeta) = self.gammas[layer], norm_grads[layer]
+                dyz = dy * zhat
+                np.add.reduce(dyz, axis=0, out=dgamma)
+                np.add.reduce(dy, axis=0, out=dbeta)
+                inv = work.inverse_std[layer]
+                if norm.axis == 0:  # gamma is constant along the batch: it factors out
+                    g, gz, factor = dy, dyz, gamma * inv
+                    g_sum, gz_sum = dbeta[None], dgamma[None]  # the sums just taken
+                else:  # dL/dz_hat = gamma dy varies along the row's units
+                    g = dy * gamma
+                    gz, factor = g * zhat, inv[:rows]
+                    g_sum = np.add.reduce(g, axis=1, keepdims=True)
+                    gz_sum = np.add.reduce(gz, axis=1, keepdims=True)
+                share = self.dtype.type(1 / g.shape[norm.axis])
+                dz = g - g_sum * share
+                dz -= zhat * (gz_sum * share)
+                dz *= factor
+            else:
+                dz = dy
+            np.matmul(work.inputs[layer][:rows].T, dz, out=grads[layer])
+            if layer:
+                previous = dz @ self._own_weights[layer].T
+                if skip:
+                    previous += dx
+                dx = previous
 
     def loss_and_gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """Mean loss over the batch and its exact gradients, one ``(dW, db)`` pair per layer."""
@@ -531,3 +756,34 @@ class _Workspace:
                 stack, (stack.shape[0], rows * stack.shape[2]), (stack.strides[0], stack.strides[2]),
                 writeable=False)
         return self._blocks[key]
+
+
+class _NormalizedWorkspace(_Workspace):
+    """A :class:`_Workspace` for the per-layer path (normalization, residual connections),
+    with per hidden layer: ``standardized`` z_hat, ``normalized`` y = gamma z_hat + beta
+    (``preactivations`` z itself when there is no normalization), ``branches`` f(y) (the
+    layer's output ``activations`` itself except in residual layers), ``inverse_std``
+    1 / sqrt(var + eps) and ``batch_moments`` (mean, var) of the last pass. With equal widths
+    ``normalized_stack`` holds every y as one (depth, n, width) array."""
+
+    def __init__(self, sizes: Sequence[int], n: int, dtype: np.dtype, one_at: float,
+                 normalized: bool, residual: bool) -> None:
+        super().__init__(sizes, n, dtype, one_at)
+        hidden = list(sizes[1:-1])
+        stacked = bool(hidden) and len(set(hidden)) == 1
+        self.normalized_stack = None
+        if normalized:
+            if stacked:
+                self.normalized_stack = np.empty((len(hidden), n, hidden[0]), dtype=dtype)
+                self.normalized = list(self.normalized_stack)
+                self.standardized = list(np.empty((len(hidden), n, hidden[0]), dtype=dtype))
+            else:
+                self.normalized = [np.empty((n, w), dtype=dtype) for w in hidden]
+                self.standardized = [np.empty((n, w), dtype=dtype) for w in hidden]
+        else:
+            self.normalized = self.preactivations
+            self.standardized = [None] * len(hidden)
+        self.branches = [np.empty((n, w), dtype=dtype) if residual and layer else x
+                         for layer, (w, x) in enumerate(zip(hidden, self.activations))]
+        self.inverse_std: list[np.ndarray | None] = [None] * len(hidden)
+        self.batch_moments: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(hidden)

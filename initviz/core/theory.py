@@ -46,6 +46,9 @@ Where it is exact and where it is an approximation
   only a rough guide. Orthogonal and identity kernels are deterministic up to rotation: their
   per-entry second moment is ``gain^2 min(fan_in, fan_out) / (fan_in fan_out)``, which makes the
   linear-network recursion exact in expectation.
+* Normalization and residual connections (``Config.normalization``, ``Config.residual``) are
+  outside this derivation: :func:`limits` says which step fails, and :func:`measure` then
+  measures the network as it is (its own forward pass, no gradient column).
 """
 from __future__ import annotations
 
@@ -204,6 +207,33 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
     return TheoryPrediction(np.array(pre), np.array(act_std), np.array(act_mean), np.array(grad))
 
 
+LIMITS = {
+    "batch": "Batch norm re-standardises every layer's pre-activations over the batch, so the "
+             "recursion Var(z_l+1) = fan_in · Var(w) · E[f(z_l)²] stops at each layer: what "
+             "the activation sees has variance var / (var + 1e-3), about 1 whatever the "
+             "initializer's scale (the line is the plain network's).",
+    "layer": "Layer norm re-standardises each row over its units, so the recursion stops at "
+             "each layer: what the activation sees has variance about 1 whatever the "
+             "initializer's scale (the line is the plain network's).",
+    "residual": "Residual connections add each layer's input to its output, x + s · f(z): the "
+                "second moment adds up instead of being multiplied by fan_in · Var(w) · ..., "
+                "and ReLU branches, whose mean is not 0, add a common drift; the line is the "
+                "plain network's.",
+}
+"""Why the variance theory no longer applies, per feature the plain derivation leaves out."""
+
+
+def limits(config) -> list[str]:
+    """The sentences of ``LIMITS`` that apply to ``config`` (empty for a plain network: the
+    theory applies as the module docstring says)."""
+    out = []
+    if getattr(config, "normalization", "none") != "none":
+        out.append(LIMITS[config.normalization])
+    if getattr(config, "residual", False):
+        out.append(LIMITS["residual"])
+    return out
+
+
 def measure(trainer) -> TheoryPrediction:
     """The same quantities measured on ``trainer``'s network (at init if it has not trained)
     over its full training batch: pooled std over samples and units (sums in float64).
@@ -217,6 +247,15 @@ def measure(trainer) -> TheoryPrediction:
     """
     net = trainer.network
     X = np.asarray(trainer.train.X, dtype=net.dtype)
+    if net.normalization is not None or net.residual:  # the network's own forward pass
+        with np.errstate(all="ignore"):
+            net.forward(X)
+            zs, hs = net.preactivations, net.activations
+            return TheoryPrediction(
+                np.array([float(np.std(z, dtype=np.float64)) for z in zs]),
+                np.array([float(np.std(a, dtype=np.float64)) for a in hs]),
+                np.array([float(np.mean(a, dtype=np.float64)) for a in hs]),
+                np.full(len(zs), np.nan))
     Ws, bs = net.weights, net.biases  # products in the network's dtype, statistics in float64
     act = net.activation
     with np.errstate(all="ignore"):

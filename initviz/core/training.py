@@ -27,8 +27,13 @@ MAX_WIDTH = int(FIELDS["width"].high)
 
 PER_EPOCH = ("loss", "test_loss", "accuracy")
 PER_LAYER = ("grad_norm", "weight_std", "update_ratio")  # every layer, output included
-PER_HIDDEN = ("activation_mean", "activation_std", "saturation", "dead_fraction")  # hidden layers
-"""What ``History`` records per epoch. Full batch: the training loss, test loss, accuracy and
+PER_HIDDEN = ("activation_mean", "activation_std", "saturation", "dead_fraction",
+              "preactivation_std", "normalized_std")  # hidden layers
+NORMALIZED_ONLY = ("preactivation_std", "normalized_std")  # NaN without a normalization
+"""What ``History`` records per epoch. With a normalization, ``preactivation_std`` is the std of
+z = h W + b before it is normalised and ``normalized_std`` that of y = gamma z_hat + beta, what
+the activation sees (both NaN without one); with residual connections the activations are the
+layer outputs x_l = x_{l-1} + s f(y). Full batch: the training loss, test loss, accuracy and
 every per-layer statistic are taken at the weights the epoch starts from (the forward pass that
 also gives the gradient); ``update_ratio`` is log10(std(update) / std(W)) for that W. Minibatches:
 the loss is the mean of the batch losses, the test loss is taken after the epoch, and the
@@ -139,6 +144,7 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
         [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
         activation=c.activation, initializer=c.initializer, scale=c.scale,
         bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed, bias_std=c.bias_std,
+        normalization=c.normalization, residual=c.residual, residual_scale=c.residual_scale,
     )
     return data, train, test, network
 
@@ -176,9 +182,13 @@ class Trainer:
         self.optimizer = optimizers.get(c.optimizer, c.learning_rate)
         net, train, test = self.network, self.train, self.test
         outputs = net.sizes[-1]
-        # one forward pass over the training rows, then the test rows (full batch)
+        # one forward pass over the training rows, then the test rows (full batch); batch norm
+        # normalises the training rows by their own statistics and the test rows by the
+        # running ones, so it forwards the training rows alone
+        self._joint = net.normalization is None or not net.normalization.running
         self._inputs = np.concatenate([train.X, test.X]).astype(net.dtype)
         self._inputs.setflags(write=False)  # read-only: the network copies it in only once
+        self._train_inputs = self._inputs[: len(train.X)]
         self._targets = net.loss.prepare(np.concatenate([train.y, test.y]), outputs)
         self._train_targets = losses.Targets(net.loss, self._targets.values[: len(train.y)])
         self._train_positive = self._train_targets.values > 0.5
@@ -203,13 +213,16 @@ class Trainer:
         self.history = History(n_layers=c.depth + 1)
         n = len(train.X)
         with np.errstate(all="ignore"):  # the epochs' own workspace: no second one in memory
-            net.forward(self._inputs, reuse=True)
+            net.forward(self._inputs if self._joint else self._train_inputs, reuse=True)
             self.bins = {
                 "weights": symmetric_bins(net.weights),
                 "preactivations": symmetric_bins([z[:n] for z in net.preactivations]),
                 "activations": activation_bins(c.activation, [a[:n] for a in net.activations]),
                 "gradients": GRADIENT_BINS,
             }
+            if net.normalization is not None:  # y = gamma z_hat + beta: about N(0, 1) at first
+                self.bins["normalized"] = symmetric_bins(
+                    [y[:n] for y in net.normalized_preactivations])
 
     # -- training -------------------------------------------------------------------------
     def step(self, n: int = 1) -> int:
@@ -274,8 +287,10 @@ class Trainer:
                 if not self._update(losses_[-1], record and number == 0):
                     return
             loss = float(np.mean(losses_))
-            test_loss = float(np.mean(self._test_targets.rows(
-                net.forward(self.test.X, reuse=True))[0])) if record else np.nan
+            test_logits = (net.forward(self.test.X, reuse=True) if self._joint
+                           else net.logits(self.test.X))  # batch norm: running statistics
+            test_loss = (float(np.mean(self._test_targets.rows(test_logits)[0])) if record
+                         else np.nan)
         if record:
             stats = self._stats
             stats["loss"], stats["test_loss"] = loss, test_loss
@@ -285,8 +300,13 @@ class Trainer:
 
     def _full_pass(self) -> tuple[np.ndarray, np.ndarray]:
         """A forward pass over the training and test rows (the epochs' own workspace) and the
-        backward pass of the training rows' mean loss: (logits, per-row losses)."""
-        logits = self.network.forward(self._inputs, reuse=True)
+        backward pass of the training rows' mean loss: (logits, per-row losses). Batch norm:
+        the training rows in training mode, then the test rows with the running statistics."""
+        if self._joint:
+            logits = self.network.forward(self._inputs, reuse=True)
+        else:
+            logits = np.concatenate([self.network.forward(self._train_inputs, reuse=True),
+                                     self.network.logits(self._inputs[len(self.train.X):])])
         values, row_grads = self._targets.rows(logits)
         self._backward(row_grads[: len(self.train.X)])
         return logits, values
@@ -325,6 +345,7 @@ class Trainer:
             self._stats = {"grad_norm": np.sqrt(squares[1]), "weight_std": std[0],
                            "update_ratio": ratio, **self._activation_stats()}
         self.optimizer.apply([params], [update])
+        self.network.update_running_statistics()  # batch norm (Keras: in the training step)
         return True
 
     def _kernel_moments(self, moments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -388,8 +409,15 @@ class Trainer:
                 mask[...] = act.saturated(blocks)
             ones = rows if self._ones_saturate else 0
             saturation = np.array([np.count_nonzero(layer) - ones for layer in mask]) / size
-        return {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
-                "saturation": saturation, "dead_fraction": dead}
+        stats = {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
+                 "saturation": saturation, "dead_fraction": dead}
+        if self.network.normalization is not None:  # z and y of every layer: stacked
+            for name, stack in (("preactivation_std", work.preactivation_stack[:, :rows, :-1]),
+                                ("normalized_std", work.normalized_stack[:, :rows])):
+                total = np.add.reduce(stack, axis=(1, 2), dtype=np.float64) / size
+                squares = np.add.reduce(np.square(stack), axis=(1, 2), dtype=np.float64) / size
+                stats[name] = np.sqrt(np.maximum(squares - total * total, 0.0))
+        return stats
 
     def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """A boolean scratch array (saturation masks)."""
@@ -421,8 +449,11 @@ class Trainer:
             "preactivations": bins["preactivations"].counts_stacked(
                 work.preactivation_stack[:, :rows, :-1]),
             "activations": bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1]),
-            "gradients": bins["gradients"].counts([dW for dW, _ in self._grads]),
+            "gradients": bins["gradients"].counts([dW for dW, _ in self._grads[:net.depth + 1]]),
         }
+        if net.normalization is not None:
+            counts["normalized"] = bins["normalized"].counts_stacked(
+                work.normalized_stack[:, :rows])
         return Snapshot(self.epoch, counts, dict(bins))
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Compare A/B tab: the explorer's setting (A) against another one (B), trained side by side.
 
-Both runs use the same data, seed and every other setting; B changes the initializer, its scale
-and the activation. The training and the words live in ``initviz.core.compare`` (``compare()``
+Both runs use the same data, seed and every other setting; B changes the initializer, its scale,
+the activation and the normalization (with vs without batch norm, say). The training and the words live in ``initviz.core.compare`` (``compare()``
 for scripts, the lesson and tests); this tab trains the same :class:`Comparison` in an asyncio
 task, a short chunk per turn of the event loop, so the page stays live, draws both runs and
 states the difference in words at the end.
@@ -15,7 +15,7 @@ import time
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
-from initviz.app.controls import initializer_options
+from initviz.app.controls import initializer_options, make_control
 from initviz.app.features.base import Feature
 from initviz.core import activations, presets
 from initviz.core.compare import CHUNK_BUDGET, DEFAULT_EPOCHS, CompareResult, Comparison, describe_config
@@ -42,8 +42,12 @@ class CompareFeature(Feature):
                                         continuous_update=False, style=style, layout=layout)
         self.b_activation = W.Dropdown(options=activations.names(), value=b_default.activation,
                                        description="B activation", style=style, layout=layout)
+        self.b_normalization = make_control("normalization", description="B normalize",
+                                            style=style, layout=layout)
+        self.b_normalization.value = b_default.normalization
         for widget, name in ((self.b_initializer, "initializer"), (self.b_scale, "scale"),
-                             (self.b_activation, "activation")):
+                             (self.b_activation, "activation"),
+                             (self.b_normalization, "normalization")):
             widget.add_class("initviz-compare-b")
             widget.add_class(f"initviz-compare-b-{name}")
         self.epochs = W.BoundedIntText(value=DEFAULT_EPOCHS, min=10, max=5000, step=50,
@@ -70,6 +74,7 @@ class CompareFeature(Feature):
         # no draw now: the page draws the figure when it first shows it (a faster start)
 
         choose = W.VBox([self.a_label, self.b_initializer, self.b_scale, self.b_activation,
+                         self.b_normalization,
                          W.HBox([self.epochs, self.copy_button]),
                          W.HBox([self.button, self.progress])], layout=W.Layout(width="310px"))
         self.widget = W.VBox([W.HBox([choose, self.canvas]), self.summary])
@@ -95,10 +100,11 @@ class CompareFeature(Feature):
         return self.task is not None and not self.task.done()
 
     def config_b(self, config_a: Config | None = None) -> Config:
-        """A with B's initializer, scale and activation."""
+        """A with B's initializer, scale, activation and normalization."""
         config_a = config_a or self.explorer.config
         return config_a.replace(initializer=self.b_initializer.value, scale=float(self.b_scale.value),
-                                activation=self.b_activation.value)
+                                activation=self.b_activation.value,
+                                normalization=self.b_normalization.value)
 
     def start(self) -> asyncio.Task | None:
         """Start comparing the current setting with B: as a task if an event loop runs, else now."""
@@ -168,3 +174,4 @@ class CompareFeature(Feature):
         self.b_initializer.value = config.initializer
         self.b_scale.value = config.scale
         self.b_activation.value = config.activation
+        self.b_normalization.value = config.normalization

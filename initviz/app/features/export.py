@@ -20,7 +20,7 @@ import matplotlib
 import numpy as np
 
 from initviz.app.features.base import Feature
-from initviz.core.training import PER_EPOCH, PER_HIDDEN, PER_LAYER, History
+from initviz.core.training import NORMALIZED_ONLY, PER_EPOCH, PER_HIDDEN, PER_LAYER, History
 
 
 def history_columns(history: History) -> list[tuple[str, np.ndarray]]:
@@ -28,13 +28,16 @@ def history_columns(history: History) -> list[tuple[str, np.ndarray]]:
 
     Per-layer statistics get one column per layer, ``grad_norm_L1`` (first layer) ...
     ``grad_norm_L7`` (output layer of a depth-6 network); hidden-layer ones stop at the last
-    hidden layer.
+    hidden layer. The normalised-layer statistics (``NORMALIZED_ONLY``) appear only for a
+    network that has a normalization (without one they are NaN throughout).
     """
     columns: list[tuple[str, np.ndarray]] = [("epoch", history.epochs)]
     for name in PER_EPOCH:
         columns.append((name, getattr(history, name)))
     for name in (*PER_LAYER, *PER_HIDDEN):
         values = getattr(history, name)
+        if name in NORMALIZED_ONLY and np.isnan(values).all():
+            continue
         for layer in range(values.shape[1]):
             columns.append((f"{name}_L{layer + 1}", values[:, layer]))
     return columns

@@ -66,8 +66,11 @@ class TheoryFeature(Feature):
                     f"{html.escape(theory.spread_verdict(measured, config.activation))}")
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in theory.departures(config))
         assumed = html.escape(", ".join(theory.ASSUMPTIONS))
+        limits = "".join(f"<div class='initviz-theory-limit' style='font-size:12px;"
+                         f"color:#a04000;max-width:760px'>Where the theory stops: "
+                         f"{html.escape(note)}</div>" for note in theory.limits(trainer.config))
         self.summary.value = (
-            f"<div style='font-size:13px'>{text}</div>"
+            f"<div style='font-size:13px'>{text}</div>{limits}"
             f"<div class='initviz-theory-assumptions' style='font-size:12px;color:#555'>"
             f"The theory assumes {assumed}. Where this setting departs:"
             f"<ul style='margin:2px 0'>{notes or '<li>nowhere</li>'}</ul></div>")
