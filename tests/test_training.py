@@ -187,6 +187,11 @@ def valid_configs(draw):
             values[name] = draw(st.floats(spec.low, spec.high, allow_nan=False))
         elif spec.kind == "int":
             values[name] = draw(st.integers(int(spec.low), int(spec.high)))
+        elif spec.kind == "params":  # the initializer's numeric parameters, scaled together
+            factor = draw(st.floats(0.1, 10.0))
+            values[name] = {k: v * factor for k, v in
+                            initializers.params_of(values["initializer"]).items()
+                            if isinstance(v, float) and v != 0}
         else:
             values[name] = draw(st.none() | st.integers(int(spec.low), int(spec.high)))
     values["n_samples"] = max(64, values["n_samples"])

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as W
 
 from initviz.core import initializers
-from initviz.core.config import FIELDS, Config, FieldSpec
+from initviz.core.config import FIELDS, Config, FieldSpec, format_value
 
 FULL_BATCH = 0  # the batch-size dropdown's value for Config.batch_size=None: a Dropdown whose
 # value is None shows no selection (a blank box), so None cannot be an option's value
@@ -67,9 +67,14 @@ def _number(spec: FieldSpec, **kw: Any) -> W.Widget:
     return W.BoundedIntText(min=int(spec.low), max=int(spec.high), **kw)
 
 
+def _text(spec: FieldSpec, **kw: Any) -> W.Widget:
+    """A text box holding the value as a link writes it (``stddev:0.02,mean:0.5``)."""
+    return W.Text(placeholder="defaults", continuous_update=False, **kw)
+
+
 CONTROL_FACTORIES: dict[str, Callable[..., W.Widget]] = {
     "dropdown": _dropdown, "slider": _slider, "log_slider": _log_slider, "stops": _stops,
-    "number": _number,
+    "number": _number, "text": _text,
 }
 """FieldSpec.control -> a function building that kind of widget for the field."""
 
@@ -90,6 +95,8 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
     of 48, a bias initializer outside the short list) is added to its options first."""
     if spec.kind == "batch":
         value = FULL_BATCH if value is None else value
+    if spec.kind == "params":
+        return format_value(value)
     if isinstance(widget, W.SelectionSlider):
         if value not in widget.options:
             widget.options = tuple(sorted({*widget.options, value}))
@@ -101,6 +108,8 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
 
 
 def from_widget(spec: FieldSpec, value: Any) -> Any:
+    if spec.kind == "params":
+        return spec.parse(value.strip())
     return None if spec.kind == "batch" and value == FULL_BATCH else value
 
 
@@ -112,8 +121,12 @@ def initializer_options() -> list[tuple[str, str]]:
 def initializer_help(name: str) -> str:
     """HTML shown under the initializer dropdown: the formula and the one-line teaching point."""
     info = initializers.info(name)
+    params = initializers.params_of(name)
+    takes = ("init params: " + ", ".join(f"{k}:{format_value(v)}" for k, v in params.items())
+             if params else "init params: none (this initializer takes no parameters)")
     return (f"<div class='initviz-formula' style='font-size:12px;line-height:1.3'>"
-            f"<code>{html.escape(info.formula)}</code><br>{html.escape(info.description)}</div>")
+            f"<code>{html.escape(info.formula)}</code><br>{html.escape(info.description)}"
+            f"<br><i>{html.escape(takes)}</i></div>")
 
 
 class Controls:
@@ -181,6 +194,10 @@ class Controls:
     def _changed(self, change) -> None:
         if change["owner"] is self._widgets["initializer"]:
             self.formula.value = initializer_help(self._widgets["initializer"].value)
+            if not self._holding:  # parameters belong to their initializer (Config.replace)
+                self._holding = True
+                self._widgets["initializer_params"].value = ""
+                self._holding = False
         if self._holding:
             return
         try:

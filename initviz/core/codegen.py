@@ -83,7 +83,8 @@ def dense_line(config, input_dim: int | None = None) -> str:
         parts.append(f"input_dim={int(input_dim)}")
     activation = keras_activation(config.activation).replace('"', "'")
     parts.append(f"activation={activation}")
-    parts.append(f"kernel_initializer={keras_initializer(config.initializer, config.scale)}")
+    parts.append("kernel_initializer="
+                 + keras_initializer(config.initializer, config.scale, config.kernel_params))
     if config.bias_initializer != initializers.DEFAULT_BIAS:  # Keras' default too
         fan_in = str(input_dim if input_dim is not None else config.width)
         bias = initializers.keras_bias_expression(config.bias_initializer, fan_in)
@@ -102,7 +103,7 @@ def to_keras(config) -> str:
     """Keras 3 (or tf.keras) source defining ``model``, compiled with the same loss and
     optimizer. The loss works on logits (``from_logits=True``), as initviz does."""
     n_in, n_out = _shape(config)
-    kernel = keras_initializer(config.initializer, config.scale)
+    kernel = keras_initializer(config.initializer, config.scale, config.kernel_params)
     bias = initializers.keras_bias_expression(config.bias_initializer, "sizes[i]")
     lines = _header(config)
     if config.scale not in (0.0, 1.0) and "VarianceScaling(" in kernel:
@@ -156,7 +157,8 @@ def to_pytorch(config) -> str:
     """PyTorch source defining ``model`` (an ``nn.Sequential``), ``loss_fn`` and ``optimizer``,
     initialised with ``nn.init`` calls in a loop over the Linear layers."""
     n_in, n_out = _shape(config)
-    weight = torch_init_lines(config.initializer, "layer.weight", "fan_in", "fan_out")
+    weight = torch_init_lines(config.initializer, "layer.weight", "fan_in", "fan_out",
+                              config.kernel_params)
     # a 1-D bias has fans (n, n); PyTorch's default bounds it by the weight's fan_in instead
     fan = "fan_in" if initializers.uses_weight_fan_in(config.bias_initializer) else "fan_out"
     bias = torch_init_lines(config.bias_initializer, "layer.bias", fan, fan)

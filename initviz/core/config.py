@@ -22,7 +22,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
@@ -45,9 +45,11 @@ class FieldSpec:
     """One Config field: what it holds and how every front end shows it.
 
     ``kind``: ``"name"`` (one of ``choices()``, stored canonical), ``"int"``, ``"float"`` or
-    ``"batch"`` (an int, or None for full batch). ``low``/``high``: the inclusive range of a
-    number. ``control``: how the app shows it (``"dropdown"``, ``"slider"``, ``"log_slider"``,
-    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box);
+    ``"batch"`` (an int, or None for full batch) or ``"params"`` (an initializer's own
+    parameters: a sorted tuple of ``(name, value)`` pairs, written ``stddev:0.02,mean:0.5`` in a
+    link; checked against the initializer by ``Config``). ``low``/``high``: the inclusive range
+    of a number. ``control``: how the app shows it (``"dropdown"``, ``"slider"``, ``"log_slider"``,
+    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box, ``"text"``: a text box);
     ``step``: the slider's step. ``hideable``: a share link may hide its control
     (``?hide=depth``).
     """
@@ -66,6 +68,7 @@ class FieldSpec:
     group: str = "Training"  # the heading the app's control sits under
     label: str = ""  # the control's label (default: the name with spaces)
     readout: str | None = None  # a slider's number format, e.g. ".3g"
+    max_length: int = 0  # characters of the value in a link (0: MAX_VALUE_LENGTH)
     name: str = ""
     default: Any = None
 
@@ -81,15 +84,18 @@ class FieldSpec:
         plain decimal notation (no hex, no underscores, no other digits, no inf or nan)."""
         if not isinstance(text, str):
             raise ValueError(f"malformed value for {self.name!r}: expected text, got {text!r}")
-        if len(text) > MAX_VALUE_LENGTH:
+        limit = self.max_length or MAX_VALUE_LENGTH
+        if len(text) > limit:
             raise ValueError(f"malformed value for {self.name!r}: too long ({len(text):,} "
-                             f"characters, at most {MAX_VALUE_LENGTH})")
+                             f"characters, at most {limit})")
         return _PARSERS[self.kind](self, text)
 
     @property
     def range_text(self) -> str:
         if self.kind == "name":
             return "one of " + ", ".join(name for _, name in self.choices())
+        if self.kind == "params":
+            return "name:value pairs separated by commas, e.g. stddev:0.02,mean:0.0"
         low, high = _show(self.low), _show(self.high)
         text = f"from {low} to {high}"
         return text + " or none (full batch)" if self.kind == "batch" else text
@@ -146,8 +152,42 @@ def _check_batch(spec: FieldSpec, value: Any) -> int | None:
     return None if value is None else _check_int(spec, value)
 
 
+def _check_params(spec: FieldSpec, value: Any) -> tuple[tuple[str, Any], ...]:
+    """A mapping (or pairs) of parameter names to values as a sorted tuple of pairs, so Config
+    stays hashable; what each value may be is the initializer's business (``Config`` asks it)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raise ValueError(f"{spec.name} must be a mapping of parameter names to values "
+                         f"(e.g. {{'stddev': 0.02}}), got {value!r}")
+    try:
+        pairs = list(value.items()) if isinstance(value, Mapping) else [tuple(p) for p in value]
+    except TypeError:
+        raise ValueError(f"{spec.name} must be a mapping of parameter names to values, "
+                         f"got {value!r}") from None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise ValueError(f"{spec.name} must map parameter names (str) to values, got {pair!r}")
+        key, item = pair
+        if key in out:
+            raise ValueError(f"{spec.name}: parameter {key!r} given more than once")
+        if isinstance(item, bool) or not isinstance(item, (str, int, float, type(None))) \
+                and not _is_np_number(item):
+            raise ValueError(f"{spec.name}: {key} must be a number or a name, got {item!r}")
+        out[key] = item.item() if _is_np_number(item) else item
+    return tuple(sorted(out.items()))
+
+
+def _is_np_number(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.integer, np.floating))
+
+
 _CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "name": _check_name, "int": _check_int, "float": _check_float, "batch": _check_batch,
+    "params": _check_params,
 }
 
 # -- parsers (text -> value): anchored, no nested quantifiers, so matching is linear ----------
@@ -178,8 +218,37 @@ def _parse_batch(spec: FieldSpec, text: str) -> int | None:
     return _parse_int(spec, text)
 
 
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
+
+
+def _parse_params(spec: FieldSpec, text: str) -> tuple[tuple[str, Any], ...]:
+    """``stddev:0.02,mean:0.5`` -> pairs. Linear and unambiguous: names and name-valued
+    parameters are identifiers (no ``,`` or ``:``), numbers are plain decimals; ``none`` is
+    None; an empty text is no parameters."""
+    if not text:
+        return ()
+    pairs = []
+    for part in text.split(","):
+        key, colon, value = part.partition(":")
+        if not colon or not _PARAM_NAME.fullmatch(key):
+            raise ValueError(f"malformed value for {spec.name!r}: {part[:40]!r} (expected "
+                             f"name:value, e.g. stddev:0.02)")
+        if _FLOAT_TEXT.fullmatch(value):
+            item: Any = int(value) if _INT_TEXT.fullmatch(value) and key == "fan_in" else float(value)
+        elif value.lower() == "none":
+            item = None
+        elif _PARAM_NAME.fullmatch(value):
+            item = value
+        else:
+            raise ValueError(f"malformed value for {spec.name!r}: {part[:40]!r} (a value is a "
+                             f"decimal number or a name)")
+        pairs.append((key, item))
+    return tuple(pairs)
+
+
 _PARSERS: dict[str, Callable[[FieldSpec, str], Any]] = {
     "name": _parse_name, "int": _parse_int, "float": _parse_float, "batch": _parse_batch,
+    "params": _parse_params,
 }
 
 
@@ -208,6 +277,19 @@ def _canonical_optimizer(name: str) -> str:
 
 def _canonical_activation(name: str) -> str:
     return activations.get(name).name
+
+
+def _own_params(initializer: str, pairs: tuple) -> tuple[tuple[str, Any], ...]:
+    """``pairs`` validated by the initializer's spec (``initializers.get(name, **params)``),
+    normalised, with the parameters equal to their default left out: one spelling per setting."""
+    if not pairs:
+        return ()
+    try:
+        values = initializers.get(initializer, **dict(pairs)).params
+    except ValueError as error:
+        raise ValueError(f"initializer_params: {error}") from None
+    defaults = initializers.params_of(initializer)
+    return tuple(sorted((k, v) for k, v in values.items() if v != defaults[k]))
 
 
 def _field(default: Any, help: str, kind: str, **options: Any) -> Any:
@@ -243,6 +325,10 @@ class Config:
     scale: float = _field(1.0, "multiplies the drawn kernels (1.5 with identity: exploding)",
                           "float", low=1e-3, high=100.0, control="log_slider", step=0.01,
                           group="Initializer", readout=".3g")
+    initializer_params: tuple = _field(
+        (), "the kernel initializer's own parameters (stddev:0.02 for random_normal, "
+        "scale:2.0,mode:fan_out for variance_scaling); defaults are left out", "params",
+        control="text", group="Initializer", label="init params", max_length=256)
     bias_initializer: str = _field(initializers.DEFAULT_BIAS, "bias initializer (the dropdown "
                                    "offers a few; a link may set any that draws a 1-D bias)", "name", control="dropdown",
                                    choices=_plain(initializers.bias_names),
@@ -260,6 +346,8 @@ class Config:
     def __post_init__(self) -> None:
         for name, spec in FIELDS.items():
             object.__setattr__(self, name, spec.check(getattr(self, name)))
+        object.__setattr__(self, "initializer_params", _own_params(self.initializer,
+                                                                   self.initializer_params))
         try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
             import numpy as np
 
@@ -280,9 +368,18 @@ class Config:
 
     # -- copies and conversions ---------------------------------------------------------------
     def replace(self, **changes: Any) -> Config:
-        """A copy with some fields changed (validated like the original)."""
+        """A copy with some fields changed (validated like the original). Parameters belong to
+        their initializer: a new ``initializer`` without ``initializer_params`` drops them."""
         _refuse_unknown(changes)
+        if "initializer" in changes and "initializer_params" not in changes:
+            if _canonical_initializer(changes["initializer"]) != self.initializer:
+                changes["initializer_params"] = ()
         return dataclasses.replace(self, **changes)
+
+    @property
+    def kernel_params(self) -> dict[str, Any]:
+        """``initializer_params`` as a dict, ready for ``initializers.get(name, **params)``."""
+        return dict(self.initializer_params)
 
     @staticmethod
     def field_names() -> list[str]:
@@ -339,6 +436,8 @@ def format_value(value: Any) -> str:
     """How a field's value is written in a link (``repr`` of floats reads back exactly)."""
     if value is None:
         return "none"
+    if isinstance(value, tuple):  # initializer_params: name:value pairs
+        return ",".join(f"{k}:{format_value(v)}" for k, v in value)
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -165,7 +165,8 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
             kernel.append(float(np.mean(W * W)))
             bias.append((float(b.mean()), float(b.var())))
         else:
-            kernel.append(kernel_variance(config.initializer, fi, fo, config.scale))
+            kernel.append(kernel_variance(config.initializer, fi, fo, config.scale,
+                                              config.kernel_params))
             bias.append(_bias_moments(config.bias_initializer, fi, fo))
 
     pre, act_std, act_mean, slope2 = [], [], [], []

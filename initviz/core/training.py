@@ -139,6 +139,7 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
         [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
         activation=c.activation, initializer=c.initializer, scale=c.scale,
         bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
+        initializer_params=c.kernel_params,
     )
     return data, train, test, network
 
