@@ -377,6 +377,11 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """The units of each hidden layer, input side first."""
+        return (self.width,) * self.depth
+
+    @property
     def kernel_params(self) -> dict[str, Any]:
         """``initializer_params`` as a dict, ready for ``initializers.get(name, **params)``."""
         return dict(self.initializer_params)

@@ -646,6 +646,11 @@ def _torch_default(shape, rng, fan_in):
 
 
 def _torch_default_bias_keras(fan_in: str) -> str:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Keras: a literal bound when ``fan_in`` is a number
+    (``"13"``), else the formula in the expression ``fan_in``."""
+    if fan_in.isdigit():
+        bound = 1.0 / math.sqrt(int(fan_in))
+        return f"{_K}RandomUniform({kwargs(minval=num(-bound), maxval=num(bound))})"
     bound = f"1 / math.sqrt({fan_in})"
     return f"{_K}RandomUniform(minval=-{bound}, maxval={bound})"
 
