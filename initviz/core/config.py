@@ -504,7 +504,7 @@ def estimate_cost(config: Config) -> Cost:
     tests/test_config.py.
     """
     depth, width = config.depth, config.width
-    sizes = [2] + [width] * depth + [10]  # at most 10 outputs; inputs: 2-D toy data
+    sizes = [13] + [width] * depth + [10]  # at most 10 outputs and 13 inputs (wine)
     params = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     rows = config.n_samples
     if config.batch_size is not None and config.batch_size < rows:
