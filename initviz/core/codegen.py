@@ -32,7 +32,7 @@ from initviz.core import activations, initializers
 from initviz.core._source import num as _num
 
 __all__ = ["to_keras", "to_pytorch", "dense_line", "keras_initializer", "keras_activation",
-           "torch_init_lines"]
+           "torch_init_lines", "from_code", "read_code"]
 
 _KERAS_ACTIVATIONS = {
     "linear": '"linear"', "relu": '"relu"', "elu": '"elu"', "selu": '"selu"', "tanh": '"tanh"',
@@ -62,6 +62,19 @@ def keras_initializer(name: str, scale: float = 1.0, params: dict | None = None)
     'keras.initializers.RandomNormal(mean=0.0, stddev=0.1)'
     """
     return initializers.keras_expression(name, scale, params)
+
+
+def from_code(source: str, base=None):
+    """The Config of the Keras or PyTorch model pasted as ``source``, read with ``ast`` and never
+    run (:mod:`initviz.core.code_reader`); ValueError for what initviz cannot represent."""
+    from initviz.core.code_reader import from_code as read
+    return read(source, base)
+
+
+def read_code(source: str, base=None):
+    """``(config, notes)``: :func:`from_code` with the approximations it made."""
+    from initviz.core.code_reader import read_code as read
+    return read(source, base)
 
 
 def keras_activation(name: str) -> str:
