@@ -355,12 +355,23 @@ class _Reader:
         return first
 
     def _bias(self, layers: list[_Layer]) -> str:
-        names = []
+        inits = [layer.bias or self._default(self.default_bias, layer) for layer in layers]
+        canonical = [n for group in initializers.groups().values() for n in group]
+        for name in dict.fromkeys([self.default_bias, *initializers.bias_names(), *canonical]):
+            if all(_draws_like(init, name, layer) for init, layer in zip(inits, layers)):
+                try:
+                    return Config(bias_initializer=name).bias_initializer
+                except ValueError:
+                    continue
+        names: list[str] = []
         for layer in layers:
             init = layer.bias or self._default(self.default_bias, layer)
-            names.append(self._bias_name(init, layer))
+            if names and _draws_like(init, names[0], layer):
+                names.append(names[0])  # the first layer's name explains this one too
+            else:
+                names.append(self._bias_name(init, layer))
         for layer, name in zip(layers, names):
-            if name != names[0]:
+            if name != names[0] and not _same_draws(name, names[0], layer.fan_in or 1):
                 raise _fail_line(layer.line, f"this layer's bias initializer ({name}) differs "
                                  f"from the first layer's ({names[0]}); initviz draws every "
                                  "bias with one initializer")
@@ -391,6 +402,33 @@ class _Reader:
 
     def _default(self, name: str, layer: _Layer) -> _Init:
         return _Init(name, initializers.get(name).params, 1.0, 0)
+
+
+def _draws_like(init: _Init, name: str, layer: _Layer) -> bool:
+    """The bias ``init`` of ``layer`` draws what initializer ``name`` draws there."""
+    import numpy as np
+
+    if layer.fan_in is None:
+        return False
+    try:
+        read = initializers.get(init.name, **init.params)
+        if init.name == "torch_default" and init.params.get("fan_in") is None:
+            read = initializers.for_bias(read, layer.fan_in)
+        ours = initializers.for_bias(name, layer.fan_in)
+        a = read((layer.units,), np.random.default_rng(0)) * np.float32(init.scale)
+        b = ours((layer.units,), np.random.default_rng(0))
+    except ValueError:
+        return False
+    return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def _same_draws(a: str, b: str, fan_in: int) -> bool:
+    """Two bias initializers that draw the same values (constant 0 and zeros)."""
+    import numpy as np
+
+    draws = [initializers.for_bias(name, fan_in)((16,), np.random.default_rng(0))
+             for name in (a, b)]
+    return bool(np.array_equal(*draws))
 
 
 def _fail_line(line: int, message: str) -> ValueError:
@@ -1112,7 +1150,8 @@ class _TorchReader(_Reader):
             state.factor *= _Arithmetic(env).number(call.args[0])
         elif func.attr == "fill_" and len(call.args) == 1:
             value = _Arithmetic(env).number(call.args[0])
-            state.call, state.factor = _Call("constant", {"value": value}), 1.0
+            state.call = _Call("zeros", {}) if value == 0 else _Call("constant", {"value": value})
+            state.factor = 1.0
             state.text, state.line = "", call.lineno
         elif func.attr == "zero_" and not call.args:
             state.call, state.factor = _Call("zeros", {}), 1.0
