@@ -412,7 +412,7 @@ def _draws_like(init: _Init, name: str, layer: _Layer) -> bool:
         return False
     try:
         read = initializers.get(init.name, **init.params)
-        if init.name == "torch_default" and init.params.get("fan_in") is None:
+        if init.name == initializers.TORCH_LINEAR_DEFAULT and init.params.get("fan_in") is None:
             read = initializers.for_bias(read, layer.fan_in)
         ours = initializers.for_bias(name, layer.fan_in)
         a = read((layer.units,), np.random.default_rng(0)) * np.float32(init.scale)
@@ -889,8 +889,8 @@ def _torch_activation_classes() -> dict[str, str]:
 class _TorchReader(_Reader):
     model: str | None = None
     library: str = "PyTorch"
-    default_kernel: str = "torch_default"
-    default_bias: str = "torch_default"
+    default_kernel: str = initializers.TORCH_LINEAR_DEFAULT
+    default_bias: str = initializers.TORCH_LINEAR_DEFAULT
     output_activation_ok: tuple = ("sigmoid", "softmax", "log_softmax")
     modules: list[tuple[int, str]] = field(default_factory=list)  # Linear -> module index
     tensors: dict[tuple[int, str], _Tensor] = field(default_factory=dict)
@@ -1132,11 +1132,11 @@ class _TorchReader(_Reader):
             order = list(initializers.params_of(spec_name))
             rest = ast.Call(func, call.args[1:], call.keywords)
             args = _arguments(rest, order, name)
+            if args.pop("generator", None) is not None:
+                self.notes.append(f"line {call.lineno}: generator= is ignored: initviz draws "
+                                  "from the explorer's seed")
             params = {"value" if k == "val" else k: _Arithmetic(env).value(v)
                       for k, v in args.items()}
-            if function.rstrip("_") in ("kaiming_uniform", "kaiming_normal") \
-                    and "generator" in params:
-                params.pop("generator")
             init = _initializer(spec_name, params, call)
             state = self.tensors.setdefault((layer, which), _Tensor())
             state.call, state.factor = _Call(init.name, init.params), 1.0
@@ -1150,11 +1150,12 @@ class _TorchReader(_Reader):
             state.factor *= _Arithmetic(env).number(call.args[0])
         elif func.attr == "fill_" and len(call.args) == 1:
             value = _Arithmetic(env).number(call.args[0])
-            state.call = _Call("zeros", {}) if value == 0 else _Call("constant", {"value": value})
+            state.call = (_Call(initializers.DEFAULT_BIAS, {}) if value == 0
+                          else _Call(initializers.CONSTANT, {"value": value}))
             state.factor = 1.0
             state.text, state.line = "", call.lineno
         elif func.attr == "zero_" and not call.args:
-            state.call, state.factor = _Call("zeros", {}), 1.0
+            state.call, state.factor = _Call(initializers.DEFAULT_BIAS, {}), 1.0
             state.text, state.line = "", call.lineno
         else:
             raise _fail(call, f"{_source(call)}: initviz reads nn.init calls, mul_, fill_ and "
@@ -1209,7 +1210,7 @@ class _TorchReader(_Reader):
         states = [self.tensors.get((n, "weight"), _Tensor()) for n in range(len(self.layers))]
         if all(s.call is None for s in states):
             for layer, s in zip(self.layers, states):
-                layer.kernel = _Init("torch_default", initializers.get("torch_default").params,
+                layer.kernel = _Init(initializers.TORCH_LINEAR_DEFAULT, initializers.get(initializers.TORCH_LINEAR_DEFAULT).params,
                                      s.factor, s.line)
             return None
         missing = [n for n, s in enumerate(states) if s.call is None]
@@ -1235,7 +1236,7 @@ class _TorchReader(_Reader):
         candidates.append((first.name, dict(first.params)))
         for name in (n for group in initializers.groups().values() for n in group):
             candidates.append((name, {}))
-            if name == "variance_scaling":
+            if name == initializers.VARIANCE_SCALING:
                 candidates += self._variance_scaling_candidates(states[0])
         found = []
         for rank, (name, params) in enumerate(candidates):
@@ -1260,10 +1261,14 @@ class _TorchReader(_Reader):
             return []
         second *= state.factor ** 2
         out = []
-        for mode, n in (("fan_in", fi), ("fan_out", fo), ("fan_avg", (fi + fo) / 2)):
-            for distribution in ("truncated_normal", "untruncated_normal", "uniform"):
+        modes, distributions = initializers.variance_scaling_choices()
+        for mode in modes:
+            n = initializers.moments(initializers.VARIANCE_SCALING, fi, fo,
+                                     {"mode": mode})[1]  # Var = 1/n at scale 1
+            for distribution in distributions:
                 if second > 0:
-                    out.append(("variance_scaling", {"scale": float(f"{second * n:.12g}"),
+                    out.append((initializers.VARIANCE_SCALING,
+                                {"scale": float(f"{second / n:.12g}"),
                                                      "mode": mode,
                                                      "distribution": distribution}))
         return out
@@ -1302,8 +1307,8 @@ class _TorchReader(_Reader):
         return _bias_by_spelling(init, layer)
 
     def _bias_name(self, init: _Init, layer: _Layer) -> str:
-        if init.name == "torch_default" and init.params.get("fan_in") is None:
-            return "torch_default"
+        if init.name == initializers.TORCH_LINEAR_DEFAULT and init.params.get("fan_in") is None:
+            return initializers.TORCH_LINEAR_DEFAULT
         match = _bias_by_spelling(init, layer)
         return match or super()._bias_name(init, layer)
 
