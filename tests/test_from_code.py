@@ -229,8 +229,6 @@ def test_every_pytorch_init_function(name, prefix):
      "line 1: class Net"),
     ("model = Sequential()\nmodel.add(Dense(8, input_dim=2, kernel_initializer='he_normal'))\n"
      "model.add(Dense(1, kernel_initializer='zeros'))", "line 3: this layer's kernel initializer"),
-    ("model = Sequential()\nmodel.add(Dense(8, input_dim=2))\nmodel.add(Dense(4))\n"
-     "model.add(Dense(1))", "different widths"),
     ("model = Sequential()\nmodel.add(Dense(8, input_dim=7))\nmodel.add(Dense(1))",
      "no initviz data set fits a model with 7 inputs"),
     ("model = Sequential()\nmodel.add(Dense(8, input_dim=2, kernel_initializer='bogus'))\n"
@@ -287,7 +285,7 @@ def _strip_comments(source: str) -> str:
     return tokenize.untokenize(tokens)
 
 
-MODEL_FIELDS = ("depth", "width", "activation", "bias_initializer", "optimizer",
+MODEL_FIELDS = ("depth", "width", "widths", "activation", "bias_initializer", "optimizer",
                 "learning_rate", "dataset")
 RUN_FIELDS = ("n_samples", "noise", "seed", "batch_size")  # not in model code
 
@@ -324,6 +322,7 @@ def model_configs(draw):
     return Config(
         dataset=draw(st.sampled_from(["moons", "blobs", "sine", "wine", "regression13"])),
         depth=draw(st.integers(1, 5)), width=draw(st.sampled_from([1, 3, 8, 13, 32])),
+        widths=draw(st.sampled_from([(), (), (16, 8), (4, 13, 13, 2)])),
         activation=draw(st.sampled_from(sorted(FIELDS["activation"].names()))),
         initializer=initializer, initializer_params=params,
         scale=draw(st.sampled_from([1.0, 1.0, 0.5, 1.5, 2.0])),
@@ -361,3 +360,11 @@ def test_keras_names_read_back_exactly_from_the_keras_export(name):
 def test_the_pytorch_export_reads_back_exactly(name, scale):
     config = Config(initializer=name, scale=scale, bias_initializer="torch_default")
     assert initviz.from_code(_strip_comments(codegen.to_pytorch(config))) == config
+
+
+def test_unequal_widths_read_back_from_both_exports():
+    config = Config(widths=(64, 32, 32, 32, 16), activation="relu", initializer="he_normal")
+    keras = codegen.to_keras(config)
+    assert "for _ in range(2):" in keras  # the two 32 -> 32 layers
+    for source in (keras, codegen.to_pytorch(config)):
+        assert initviz.from_code(_strip_comments(source)).hidden_widths == (64, 32, 32, 32, 16)

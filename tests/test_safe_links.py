@@ -188,6 +188,8 @@ def test_controls_hold_each_field_at_its_limits(name):
 
     spec = FIELDS[name]
     values = ([spec.names()[0], spec.names()[-1]] if spec.kind == "name" else
+              [(int(spec.low), int(spec.high)), (int(spec.high), int(spec.low))]
+              if spec.kind == "widths" else
               [spec.low, spec.high] + ([None] if spec.kind == "batch" else []))
     for value in values:
         if spec.kind == "int" or (spec.kind == "batch" and value is not None):

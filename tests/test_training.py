@@ -187,6 +187,8 @@ def valid_configs(draw):
             values[name] = draw(st.floats(spec.low, spec.high, allow_nan=False))
         elif spec.kind == "int":
             values[name] = draw(st.integers(int(spec.low), int(spec.high)))
+        elif spec.kind == "widths":  # unequal hidden widths (they override depth x width)
+            values[name] = draw(st.sampled_from([(), (), (16, 8), (3, 5, 2), (1, 512)]))
         elif spec.kind == "params":  # the initializer's numeric parameters, scaled together
             factor = draw(st.floats(0.1, 10.0))
             values[name] = {k: v * factor for k, v in

@@ -95,7 +95,7 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
     of 48, a bias initializer outside the short list) is added to its options first."""
     if spec.kind == "batch":
         value = FULL_BATCH if value is None else value
-    if spec.kind == "params":
+    if spec.kind in ("params", "widths"):
         return format_value(value)
     if isinstance(widget, W.SelectionSlider):
         if value not in widget.options:
@@ -108,7 +108,7 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
 
 
 def from_widget(spec: FieldSpec, value: Any) -> Any:
-    if spec.kind == "params":
+    if spec.kind in ("params", "widths"):
         return spec.parse(value.strip())
     return None if spec.kind == "batch" and value == FULL_BATCH else value
 
@@ -198,6 +198,11 @@ class Controls:
                 self._holding = True
                 self._widgets["initializer_params"].value = ""
                 self._holding = False
+        if change["owner"] in (self._widgets["depth"], self._widgets["width"]) \
+                and not self._holding:  # the sliders set equal widths (Config.replace)
+            self._holding = True
+            self._widgets["widths"].value = ""
+            self._holding = False
         if self._holding:
             return
         try:

@@ -275,15 +275,12 @@ class _Reader:
         n_out = output.units
         task = self._task(n_out, output, base)
         widths = [layer.units for layer in hidden]
-        if len(set(widths)) > 1:
-            raise _fail_line(hidden[0].line, f"hidden layers of different widths "
-                             f"({', '.join(map(str, widths))}); initviz's hidden layers all "
-                             "have the same width")
         kernel = self._kernel(layers)
         bias = self._bias(layers)
         dataset = self._dataset(base, n_out, task)
         values: dict[str, Any] = dict(
-            dataset=dataset, depth=len(hidden), width=widths[0], activation=activation,
+            dataset=dataset, depth=len(hidden), width=max(widths), widths=tuple(widths),
+            activation=activation,
             initializer=kernel.name, scale=kernel.scale,
             initializer_params=_own(kernel.name, kernel.params), bias_initializer=bias)
         optimizer = self.optimizer or base.optimizer
@@ -1259,7 +1256,6 @@ class _TorchReader(_Reader):
             _, second = initializers.moments(state.call.name, fi, fo, state.call.params)
         except ValueError:
             return []
-        second *= state.factor ** 2
         out = []
         modes, distributions = initializers.variance_scaling_choices()
         for mode in modes:

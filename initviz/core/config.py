@@ -37,6 +37,7 @@ DEFAULT_MEMORY_BUDGET_MB = 256
 MEMORY_BUDGET_ENV = "INITVIZ_MEMORY_BUDGET_MB"
 MAX_VALUE_LENGTH = 64  # characters of one value in a link (a name or a number)
 MAX_QUERY_LENGTH = 4096  # characters of a whole link query
+MAX_LAYERS = 50  # hidden layers (the depth field's high end)
 FIGURES_BYTES = 24 * 2**20  # the app's figures and their pixel buffers (measured: ~20 MB)
 
 
@@ -94,6 +95,8 @@ class FieldSpec:
     def range_text(self) -> str:
         if self.kind == "name":
             return "one of " + ", ".join(name for _, name in self.choices())
+        if self.kind == "widths":
+            return f"comma-separated widths from {_show(self.low)} to {_show(self.high)}"
         if self.kind == "params":
             return "name:value pairs separated by commas, e.g. stddev:0.02,mean:0.0"
         low, high = _show(self.low), _show(self.high)
@@ -152,6 +155,18 @@ def _check_batch(spec: FieldSpec, value: Any) -> int | None:
     return None if value is None else _check_int(spec, value)
 
 
+def _check_widths(spec: FieldSpec, value: Any) -> tuple[int, ...]:
+    """Per-layer widths as a tuple of ints in the width range, at most the deepest net."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{spec.name} must be a sequence of layer widths, got {value!r}")
+    widths = tuple(_check_int(spec, w) for w in value)
+    if len(widths) > MAX_LAYERS:
+        raise ValueError(f"{spec.name}: at most {MAX_LAYERS} hidden layers, got {len(widths)}")
+    return widths
+
+
 def _check_params(spec: FieldSpec, value: Any) -> tuple[tuple[str, Any], ...]:
     """A mapping (or pairs) of parameter names to values as a sorted tuple of pairs, so Config
     stays hashable; what each value may be is the initializer's business (``Config`` asks it)."""
@@ -187,7 +202,7 @@ def _is_np_number(value: Any) -> bool:
 
 _CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "name": _check_name, "int": _check_int, "float": _check_float, "batch": _check_batch,
-    "params": _check_params,
+    "params": _check_params, "widths": _check_widths,
 }
 
 # -- parsers (text -> value): anchored, no nested quantifiers, so matching is linear ----------
@@ -216,6 +231,13 @@ def _parse_batch(spec: FieldSpec, text: str) -> int | None:
     if text.lower() in ("none", "full"):
         return None
     return _parse_int(spec, text)
+
+
+def _parse_widths(spec: FieldSpec, text: str) -> tuple[int, ...]:
+    """``64,32,16`` -> (64, 32, 16); empty: equal widths."""
+    if not text:
+        return ()
+    return tuple(_parse_int(spec, part) for part in text.split(","))
 
 
 _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
@@ -248,7 +270,7 @@ def _parse_params(spec: FieldSpec, text: str) -> tuple[tuple[str, Any], ...]:
 
 _PARSERS: dict[str, Callable[[FieldSpec, str], Any]] = {
     "name": _parse_name, "int": _parse_int, "float": _parse_float, "batch": _parse_batch,
-    "params": _parse_params,
+    "params": _parse_params, "widths": _parse_widths,
 }
 
 
@@ -315,6 +337,10 @@ class Config:
     depth: int = _field(6, "hidden layers", "int", low=1, high=50, step=1, group="Network")
     width: int = _field(32, "units per hidden layer", "int", low=1, high=512, control="stops",
                         stops=(2, 4, 8, 16, 32, 64, 128, 256, 512), group="Network")
+    widths: tuple = _field((), "units of each hidden layer when they differ (64,32,16); set "
+                           "only for unequal widths, then depth is their number and width the "
+                           "widest", "widths", low=1, high=512, control="text", group="Network",
+                           label="layer widths", max_length=256)
     activation: str = _field("tanh", "hidden activation", "name", control="dropdown",
                              choices=_plain(activations.names), resolve=_canonical_activation,
                              group="Network")
@@ -348,6 +374,11 @@ class Config:
             object.__setattr__(self, name, spec.check(getattr(self, name)))
         object.__setattr__(self, "initializer_params", _own_params(self.initializer,
                                                                    self.initializer_params))
+        if self.widths:  # stored only when unequal; depth and width follow from them
+            object.__setattr__(self, "depth", FIELDS["depth"].check(len(self.widths)))
+            object.__setattr__(self, "width", max(self.widths))
+            if len(set(self.widths)) == 1:
+                object.__setattr__(self, "widths", ())
         try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
             import numpy as np
 
@@ -371,6 +402,8 @@ class Config:
         """A copy with some fields changed (validated like the original). Parameters belong to
         their initializer: a new ``initializer`` without ``initializer_params`` drops them."""
         _refuse_unknown(changes)
+        if ({"depth", "width"} & set(changes)) and "widths" not in changes:
+            changes["widths"] = ()  # the sliders set equal widths
         if "initializer" in changes and "initializer_params" not in changes:
             if _canonical_initializer(changes["initializer"]) != self.initializer:
                 changes["initializer_params"] = ()
@@ -378,8 +411,9 @@ class Config:
 
     @property
     def hidden_widths(self) -> tuple[int, ...]:
-        """The units of each hidden layer, input side first."""
-        return (self.width,) * self.depth
+        """The units of each hidden layer, input side first (``widths``, or ``depth`` layers
+        of ``width``)."""
+        return self.widths or (self.width,) * self.depth
 
     @property
     def kernel_params(self) -> dict[str, Any]:
@@ -441,6 +475,8 @@ def format_value(value: Any) -> str:
     """How a field's value is written in a link (``repr`` of floats reads back exactly)."""
     if value is None:
         return "none"
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):  # widths
+        return ",".join(map(str, value))
     if isinstance(value, tuple):  # initializer_params: name:value pairs
         return ",".join(f"{k}:{format_value(v)}" for k, v in value)
     return repr(value) if isinstance(value, float) else str(value)

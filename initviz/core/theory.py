@@ -156,7 +156,7 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
     the comparison with :func:`measure`. Inputs have E[x^2] = 1 (standardised features).
     """
     n_in, n_out = network_shape(config)
-    sizes = [n_in] + [config.width] * config.depth + [n_out]
+    sizes = [n_in, *config.hidden_widths, n_out]
     kernel, bias = [], []
     for layer, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
         if network is not None:

@@ -136,7 +136,7 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     data = datasets.make(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
     train, test = datasets.train_test_split(data, test_fraction=0.25, seed=c.seed)
     network = Network(
-        [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
+        [data.X.shape[1], *c.hidden_widths, data.output_units],
         activation=c.activation, initializer=c.initializer, scale=c.scale,
         bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed,
         initializer_params=c.kernel_params,
@@ -364,6 +364,8 @@ class Trainer:
         act = self.network.activation
         work = self.network.workspace
         rows = self._rows
+        if work.activation_stack is None:  # unequal widths: layer by layer
+            return self._activation_stats_by_layer(rows)
         width = work.activation_stack.shape[2] - 1
         size = rows * width
         work.squared(rows)
@@ -392,6 +394,22 @@ class Trainer:
         return {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
                 "saturation": saturation, "dead_fraction": dead}
 
+    def _activation_stats_by_layer(self, rows: int) -> dict[str, np.ndarray]:
+        """``_activation_stats`` for hidden layers of different widths: the same statistics,
+        one layer at a time (mean and std in float64, saturation |a| beyond the activation's
+        threshold, dead units zero on every row)."""
+        act = self.network.activation
+        layers = [a[:rows].astype(np.float64) for a in self.network.activations]
+        mean = np.array([a.mean() for a in layers])
+        std = np.array([a.std() for a in layers])
+        dead = saturation = self._no_value
+        if act.inactive is not None:
+            dead = np.array([np.mean(~np.any(a != 0, axis=0)) for a in layers])
+        if act.saturation is not None:
+            saturation = np.array([np.mean(act.saturated(a)) for a in layers])
+        return {"activation_mean": mean, "activation_std": std, "saturation": saturation,
+                "dead_fraction": dead}
+
     def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """A boolean scratch array (saturation masks)."""
         if self._mask_buffer is None or self._mask_buffer.shape != shape:
@@ -417,11 +435,16 @@ class Trainer:
         pass and the gradients of its last backward pass."""
         net, bins = self.network, self.bins
         work = net.workspace
+        if work.activation_stack is not None:  # equal widths: one call for all layers
+            pre = bins["preactivations"].counts_stacked(work.preactivation_stack[:, :rows, :-1])
+            act = bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1])
+        else:
+            pre = bins["preactivations"].counts([z[:rows] for z in net.preactivations])
+            act = bins["activations"].counts([a[:rows] for a in net.activations])
         counts = {
             "weights": bins["weights"].counts(net.weights),
-            "preactivations": bins["preactivations"].counts_stacked(
-                work.preactivation_stack[:, :rows, :-1]),
-            "activations": bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1]),
+            "preactivations": pre,
+            "activations": act,
             "gradients": bins["gradients"].counts([dW for dW, _ in self._grads]),
         }
         return Snapshot(self.epoch, counts, dict(bins))
