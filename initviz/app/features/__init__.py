@@ -16,8 +16,10 @@ from initviz.app.features.share_panel import SharePanel
 from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature
+from initviz.app.features.yourmodel import YourModelFeature
 
 __all__ = ["FEATURES", "CodeFeature", "CompareFeature", "ExportFeature", "Feature", "PresetsFeature",
-           "ReplayFeature", "SharePanel", "SweepFeature", "SymmetryFeature", "TheoryFeature"]
+           "ReplayFeature", "SharePanel", "SweepFeature", "SymmetryFeature", "TheoryFeature",
+           "YourModelFeature"]
 
-FEATURES: list[type[Feature]] = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]
+FEATURES: list[type[Feature]] = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, CodeFeature, YourModelFeature, SharePanel, ReplayFeature, ExportFeature]
