@@ -7,7 +7,7 @@ import pytest
 
 from initviz import cli
 from initviz.app.share import read_link
-from initviz.core import codegen, initializers, theory
+from initviz.core import codegen, theory
 from initviz.core.config import FIELDS, Config
 from initviz.core.training import Trainer
 

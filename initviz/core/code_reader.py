@@ -1291,7 +1291,6 @@ class _TorchReader(_Reader):
     def _spelled(self, name: str, params: dict, state: _Tensor, number: int) -> bool:
         if not state.text:
             return False
-        layer = self.layers[number]
         lines = initializers.torch_statements(name, "TENSOR", "fan_in", "fan_out", params)
         calls = [ast.parse(line).body[0] for line in lines]
         texts = [_normal_text(c.value, c.value.args[0]) for c in calls
