@@ -406,7 +406,7 @@ def _configure_figure(p: argparse.ArgumentParser) -> None:
         flag = "--" + name.replace("_", "-")
         kwargs = {} if spec.kind == "name" else {"type": _field_value(spec)}
         metavar = {"name": "NAME", "int": "N", "float": "X", "batch": "N",
-                   "bool": "true|false"}[spec.kind]
+                   "bool": "true|false", "params": "K:V,...", "widths": "N,N,..."}[spec.kind]
         short = spec.kind != "name" or len(spec.names()) <= 12  # not the 27 initializers
         limits = f"; {spec.range_text}" if short else ""
         group.add_argument(flag, dest=name, default=argparse.SUPPRESS, metavar=metavar,

@@ -129,17 +129,23 @@ def test_scale_comment_explains_the_square():
     assert "1.5**2" in source
 
 
-@pytest.mark.parametrize("dataset, sizes, keras_loss, torch_loss", [
-    ("moons", "sizes = [2] + [32] * 6 + [1]", "BinaryCrossentropy(from_logits=True)",
-     "nn.BCEWithLogitsLoss()"),
-    ("blobs", "sizes = [2] + [32] * 6 + [3]", "SparseCategoricalCrossentropy(from_logits=True)",
+@pytest.mark.parametrize("dataset, layers, keras_loss, torch_loss", [
+    ("moons", (2, 32, 1), "BinaryCrossentropy(from_logits=True)", "nn.BCEWithLogitsLoss()"),
+    ("blobs", (2, 32, 3), "SparseCategoricalCrossentropy(from_logits=True)",
      "nn.CrossEntropyLoss()"),
-    ("sine", "sizes = [1] + [32] * 6 + [1]", "MeanSquaredError()", "nn.MSELoss()"),
+    ("sine", (1, 32, 1), "MeanSquaredError()", "nn.MSELoss()"),
 ])
-def test_architecture_and_loss_follow_the_dataset(dataset, sizes, keras_loss, torch_loss):
+def test_architecture_and_loss_follow_the_dataset(dataset, layers, keras_loss, torch_loss):
+    n_in, width, n_out = layers
     config = Config(dataset=dataset)
-    assert sizes in codegen.to_keras(config) and keras_loss in codegen.to_keras(config)
-    assert sizes in codegen.to_pytorch(config) and torch_loss in codegen.to_pytorch(config)
+    keras = codegen.to_keras(config)
+    assert f"keras.Input(shape=({n_in},))" in keras and "for _ in range(5):" in keras
+    assert keras.count(f"layers.Dense({width}, ") == 2 and f"layers.Dense({n_out},\n" in keras
+    assert keras_loss in keras
+    torch = codegen.to_pytorch(config)
+    assert torch.count(f"nn.Linear({width}, {width})") == 5
+    assert f"nn.Linear({n_in}, {width})" in torch and f"nn.Linear({width}, {n_out})" in torch
+    assert torch_loss in torch
 
 
 def test_optimizers_are_exported():

@@ -15,6 +15,8 @@ EXPECTED = {  # name -> (d, task, n_classes, loss, output_units)
     "xor": (2, "binary", 2, "binary_crossentropy", 1),
     "blobs": (2, "multiclass", 3, "categorical_crossentropy", 3),
     "sine": (1, "regression", 1, "mse", 1),
+    "wine": (13, "multiclass", 3, "categorical_crossentropy", 3),
+    "regression13": (13, "regression", 1, "mse", 1),
 }
 
 
@@ -27,7 +29,8 @@ def _nn_accuracy(d):
 
 
 def test_names():
-    assert datasets.names() == ["moons", "circles", "spirals", "xor", "blobs", "sine"]
+    assert datasets.names() == ["moons", "circles", "spirals", "xor", "blobs", "sine", "wine",
+                                "regression13"]
 
 
 @pytest.mark.parametrize("name", datasets.names())
@@ -154,7 +157,8 @@ def test_arrays_read_only_and_dataset_frozen():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(name="moon"), "did you mean 'moons'"),
     (dict(name="spiral"), "did you mean 'spirals'"),
-    (dict(name="mnist"), "Valid choices: blobs, circles, moons, sine, spirals, xor"),
+    (dict(name="mnist"), "Valid choices: blobs, circles, moons, regression13, sine, spirals, "
+                              "wine, xor"),
     (dict(name=None), "Valid choices"),
     (dict(name="moons", n_samples=3), "n_samples must be >= 4"),
     (dict(name="moons", n_samples=0), "n_samples must be >= 4"),
@@ -191,9 +195,9 @@ def _rows(X):
 
 @pytest.mark.parametrize("name", datasets.names())
 def test_split_sizes_disjoint_complete(name):
-    d = datasets.make(name, n_samples=300, seed=0)
+    d = datasets.make(name, n_samples=300, seed=0)  # wine has 178 rows: 134 + 44
     train, test = datasets.train_test_split(d)
-    assert (len(train), len(test)) == (225, 75)
+    assert (len(train), len(test)) == ((134, 44) if name == "wine" else (225, 75))
     assert _rows(train.X).isdisjoint(_rows(test.X))
     assert _rows(train.X) | _rows(test.X) == _rows(d.X)
     for part in (train, test):

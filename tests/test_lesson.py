@@ -426,3 +426,28 @@ def test_the_normalization_section_quotes_what_the_code_prints(lesson):
     assert f"{result.final_loss_b:.3f}" == "0.115"
     assert "A diverged at epoch 1" in result.summary()
     assert "B reached loss 0.115 after 300 epochs" in result.summary()
+
+
+# ---------------------------------------------------------------- the seed model (Your model)
+
+
+def _yourmodel_cells() -> list:
+    nb = nbformat.read(LESSON, as_version=4)
+    return [c for c in nb.cells if "yourmodel" in c.metadata.get("tags", [])]
+
+
+def test_the_lesson_opens_with_the_seed_model_under_sgd_and_adam():
+    nb = nbformat.read(LESSON, as_version=4)
+    cells = _yourmodel_cells()
+    assert [c.cell_type for c in cells] == ["markdown", "code", "markdown"]
+    first = nb.cells.index(cells[0])
+    assert nb.cells[first + 3].source.startswith("## 2.")  # right after section 1
+    namespace: dict = {}
+    exec("from initviz import Trainer\n" + cells[1].source, namespace)
+    sgd, adam = namespace["under_sgd"], namespace["under_adam"]
+    said = cells[2].source
+    assert "sizes [13, 13, 1]" in said and adam.network.sizes == [13, 13, 1]
+    assert namespace["seed_model"].optimizer == "adam"
+    assert f"starts at {adam.history.loss[0]:.2f}" in said
+    assert f"{sgd.history.loss[-1]:.2f} under SGD" in said
+    assert f"{adam.history.loss[-1]:.2f} under Adam" in said

@@ -72,7 +72,10 @@ def test_the_operator_sets_the_budget(monkeypatch):
 
 def test_every_number_has_a_finite_upper_bound():
     for name, spec in FIELDS.items():
-        if spec.kind not in ("name", "bool"):
+        if spec.kind == "params":  # each parameter is bounded by its initializer (float32)
+            with pytest.raises(ValueError, match="does not fit in float32"):
+                Config(initializer="normal", initializer_params={"stddev": 1e300})
+        elif spec.kind not in ("name", "bool"):
             assert spec.high is not None and math.isfinite(spec.high), name
             with pytest.raises(ValueError, match=name):
                 Config(**{name: type(spec.high)(spec.high * 2 + 1)})
@@ -191,6 +194,8 @@ def test_controls_hold_each_field_at_its_limits(name):
     spec = FIELDS[name]
     values = ([spec.names()[0], spec.names()[-1]] if spec.kind == "name" else
               [False, True] if spec.kind == "bool" else
+              [(int(spec.low), int(spec.high)), (int(spec.high), int(spec.low))]
+              if spec.kind == "widths" else
               [spec.low, spec.high] + ([None] if spec.kind == "batch" else []))
     for value in values:
         if spec.kind == "int" or (spec.kind == "batch" and value is not None):

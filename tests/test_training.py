@@ -189,6 +189,13 @@ def valid_configs(draw):
             values[name] = draw(st.integers(int(spec.low), int(spec.high)))
         elif spec.kind == "bool":
             values[name] = draw(st.booleans())
+        elif spec.kind == "widths":  # unequal hidden widths (they override depth x width)
+            values[name] = draw(st.sampled_from([(), (), (16, 8), (3, 5, 2), (1, 512)]))
+        elif spec.kind == "params":  # the initializer's numeric parameters, scaled together
+            factor = draw(st.floats(0.1, 10.0))
+            values[name] = {k: v * factor for k, v in
+                            initializers.params_of(values["initializer"]).items()
+                            if isinstance(v, float) and v != 0}
         else:
             values[name] = draw(st.none() | st.integers(int(spec.low), int(spec.high)))
     values["n_samples"] = max(64, values["n_samples"])

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as W
 
 from initviz.core import initializers
-from initviz.core.config import FIELDS, Config, FieldSpec
+from initviz.core.config import FIELDS, Config, FieldSpec, format_value
 
 FULL_BATCH = 0  # the batch-size dropdown's value for Config.batch_size=None: a Dropdown whose
 # value is None shows no selection (a blank box), so None cannot be an option's value
@@ -69,11 +69,14 @@ def _number(spec: FieldSpec, **kw: Any) -> W.Widget:
 
 def _checkbox(spec: FieldSpec, **kw: Any) -> W.Widget:
     return W.Checkbox(indent=False, **kw)
+def _text(spec: FieldSpec, **kw: Any) -> W.Widget:
+    """A text box holding the value as a link writes it (``stddev:0.02,mean:0.5``)."""
+    return W.Text(placeholder="defaults", continuous_update=False, **kw)
 
 
 CONTROL_FACTORIES: dict[str, Callable[..., W.Widget]] = {
     "dropdown": _dropdown, "slider": _slider, "log_slider": _log_slider, "stops": _stops,
-    "number": _number, "checkbox": _checkbox,
+    "number": _number, "checkbox": _checkbox, "text": _text,
 }
 """FieldSpec.control -> a function building that kind of widget for the field."""
 
@@ -94,6 +97,8 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
     of 48, a bias initializer outside the short list) is added to its options first."""
     if spec.kind == "batch":
         value = FULL_BATCH if value is None else value
+    if spec.kind in ("params", "widths"):
+        return format_value(value)
     if isinstance(widget, W.SelectionSlider):
         if value not in widget.options:
             widget.options = tuple(sorted({*widget.options, value}))
@@ -105,6 +110,8 @@ def to_widget(spec: FieldSpec, value: Any, widget: W.Widget) -> Any:
 
 
 def from_widget(spec: FieldSpec, value: Any) -> Any:
+    if spec.kind in ("params", "widths"):
+        return spec.parse(value.strip())
     return None if spec.kind == "batch" and value == FULL_BATCH else value
 
 
@@ -116,8 +123,12 @@ def initializer_options() -> list[tuple[str, str]]:
 def initializer_help(name: str) -> str:
     """HTML shown under the initializer dropdown: the formula and the one-line teaching point."""
     info = initializers.info(name)
+    params = initializers.params_of(name)
+    takes = ("init params: " + ", ".join(f"{k}:{format_value(v)}" for k, v in params.items())
+             if params else "init params: none (this initializer takes no parameters)")
     return (f"<div class='initviz-formula' style='font-size:12px;line-height:1.3'>"
-            f"<code>{html.escape(info.formula)}</code><br>{html.escape(info.description)}</div>")
+            f"<code>{html.escape(info.formula)}</code><br>{html.escape(info.description)}"
+            f"<br><i>{html.escape(takes)}</i></div>")
 
 
 class Controls:
@@ -185,6 +196,15 @@ class Controls:
     def _changed(self, change) -> None:
         if change["owner"] is self._widgets["initializer"]:
             self.formula.value = initializer_help(self._widgets["initializer"].value)
+            if not self._holding:  # parameters belong to their initializer (Config.replace)
+                self._holding = True
+                self._widgets["initializer_params"].value = ""
+                self._holding = False
+        if change["owner"] in (self._widgets["depth"], self._widgets["width"]) \
+                and not self._holding:  # the sliders set equal widths (Config.replace)
+            self._holding = True
+            self._widgets["widths"].value = ""
+            self._holding = False
         if self._holding:
             return
         try:

@@ -44,7 +44,7 @@ from initviz.core import activations, initializers
 from initviz.core._source import num as _num
 
 __all__ = ["to_keras", "to_pytorch", "dense_line", "keras_initializer", "keras_activation",
-           "torch_init_lines"]
+           "torch_init_lines", "from_code", "read_code"]
 
 _KERAS_ACTIVATIONS = {
     "linear": '"linear"', "relu": '"relu"', "elu": '"elu"', "selu": '"selu"', "tanh": '"tanh"',
@@ -76,6 +76,19 @@ def keras_initializer(name: str, scale: float = 1.0, params: dict | None = None)
     return initializers.keras_expression(name, scale, params)
 
 
+def from_code(source: str, base=None):
+    """The Config of the Keras or PyTorch model pasted as ``source``, read with ``ast`` and never
+    run (:mod:`initviz.core.code_reader`); ValueError for what initviz cannot represent."""
+    from initviz.core.code_reader import from_code as read
+    return read(source, base)
+
+
+def read_code(source: str, base=None):
+    """``(config, notes)``: :func:`from_code` with the approximations it made."""
+    from initviz.core.code_reader import read_code as read
+    return read(source, base)
+
+
 def keras_activation(name: str) -> str:
     """The Keras ``activation=`` argument for an initviz activation name."""
     return _KERAS_ACTIVATIONS[activations.get(name).name]
@@ -95,7 +108,8 @@ def dense_line(config, input_dim: int | None = None) -> str:
         parts.append(f"input_dim={int(input_dim)}")
     activation = keras_activation(config.activation).replace('"', "'")
     parts.append(f"activation={activation}")
-    parts.append(f"kernel_initializer={keras_initializer(config.initializer, config.scale)}")
+    parts.append("kernel_initializer="
+                 + keras_initializer(config.initializer, config.scale, config.kernel_params))
     if config.bias_initializer != initializers.DEFAULT_BIAS:  # Keras' default too
         fan_in = str(input_dim if input_dim is not None else config.width)
         bias = initializers.keras_bias_expression(config.bias_initializer, fan_in)
@@ -105,9 +119,13 @@ def dense_line(config, input_dim: int | None = None) -> str:
 
 def _header(config) -> list[str]:
     query = config.to_query()
+    widths = config.hidden_widths
+    shape = (f"{config.depth} hidden layers of {config.width} units" if len(set(widths)) == 1
+             else f"hidden layers of {', '.join(map(str, widths))} units")
     lines = [f"# Exported by initviz: {query or 'the default configuration'}",
-             f"# {config.depth} hidden layers of {config.width} units, {config.activation}, "
-             f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"]
+             f"# {shape}, {config.activation}, "
+             f"{config.initializer} x {_num(config.scale)}, bias {config.bias_initializer}"
+             + (f" + N(0, {_num(config.bias_std)}^2)" if config.bias_std > 0 else "")]
     if not _plain(config):
         lines.append(f"# normalization {config.normalization}, residual {config.residual} "
                      f"(branch scale {_num(config.residual_scale)})")
@@ -162,60 +180,89 @@ def _keras_blocks(config, kernel: str, bias: str) -> list[str]:
     return lines
 
 
+def _runs(sizes: list[int]) -> list[tuple[int, int, int]]:
+    """``(fan_in, units, count)`` for the layers of ``sizes`` (input first): consecutive equal
+    layers become one run, written as a plain ``for _ in range(count)`` loop when count > 1."""
+    runs: list[tuple[int, int, int]] = []
+    for fan_in, units in zip(sizes[:-1], sizes[1:]):
+        if runs and runs[-1][:2] == (fan_in, units):
+            runs[-1] = (fan_in, units, runs[-1][2] + 1)
+        else:
+            runs.append((fan_in, units, 1))
+    return runs
+
+
+def _keras_loss(config, n_out: int) -> str:
+    if _task(config) == "regression":
+        return "keras.losses.MeanSquaredError()"
+    if n_out > 1:
+        return "keras.losses.SparseCategoricalCrossentropy(from_logits=True)"
+    return "keras.losses.BinaryCrossentropy(from_logits=True)"
+
+
+def _task(config) -> str:
+    from initviz.core import datasets
+    return datasets.make(config.dataset, n_samples=16, noise=0.0, seed=0).task
+
+
 def to_keras(config) -> str:
     """Keras 3 (or tf.keras) source defining ``model``, compiled with the same loss and
-    optimizer. The loss works on logits (``from_logits=True``), as initviz does. With a
-    normalization or residual connections, the functional API (see the module docstring)."""
+    optimizer, written as a student writes it: ``keras.Sequential()``, ``keras.Input``, one
+    ``model.add(layers.Dense(...))`` per layer (a plain ``for _ in range(n)`` loop for a run of
+    equal layers), initializers as Keras spells them, numbers as literals. The output layer is
+    linear and the loss works on logits (``from_logits=True``), as initviz does. With a normalization or residual
+    connections, the functional API (see the module docstring)."""
     n_in, n_out = _shape(config)
-    kernel = keras_initializer(config.initializer, config.scale)
-    bias = initializers.keras_bias_expression(config.bias_initializer, "sizes[i]")
+    kernel = keras_initializer(config.initializer, config.scale, config.kernel_params)
+    widths = config.hidden_widths
+    activation = keras_activation(config.activation)
+
+    def dense(units: int, fan_in: int, hidden: bool, indent: str = "") -> list[str]:
+        bias = initializers.keras_bias_expression(config.bias_initializer, str(fan_in))
+        parts = [str(units), *([f"activation={activation}"] if hidden else []),
+                 f"kernel_initializer={kernel}", f"bias_initializer={bias}"]
+        line = f"{indent}model.add(layers.Dense({', '.join(parts)}))"
+        if len(line) <= 99:
+            return [line]
+        pad = indent + " " * len("model.add(layers.Dense(")
+        head = f"{indent}model.add(layers.Dense({', '.join(parts[:-2])},"
+        return [head, f"{pad}{parts[-2]},", f"{pad}{parts[-1]}))"]
+
     lines = _header(config)
     if config.scale not in (0.0, 1.0) and "VarianceScaling(" in kernel:
         lines.append(f"# scale {_num(config.scale)} multiplies the std, so VarianceScaling's "
                      f"scale (a variance) is the base scale times {_num(config.scale)}**2")
-    loss = {1: "keras.losses.BinaryCrossentropy(from_logits=True)"}.get(n_out)
-    if config.dataset == "sine":
-        loss = "keras.losses.MeanSquaredError()"
-    elif n_out > 1:
-        loss = "keras.losses.SparseCategoricalCrossentropy(from_logits=True)"
     optimizer = {
         "sgd": f"keras.optimizers.SGD(learning_rate={_num(config.learning_rate)})",
         "momentum": f"keras.optimizers.SGD(learning_rate={_num(config.learning_rate)}, "
                     "momentum=0.9)",
         "adam": f"keras.optimizers.Adam(learning_rate={_num(config.learning_rate)})",
     }[config.optimizer]
-    lines += [
-        "import math",
-        "",
-        "import keras",
-        "import numpy as np",
-        "from keras import layers",
-        *[source for helper, source in initializers.keras_helpers().items()
-          if helper + "(" in kernel + bias],
-        "",
-        f"sizes = [{n_in}] + [{config.width}] * {config.depth} + [{n_out}]",
-    ]
     if _plain(config):
-        lines += [
-            "model = keras.Sequential([keras.Input(shape=(sizes[0],))])",
-            "for i, units in enumerate(sizes[1:]):",
-            "    hidden = i < len(sizes) - 2  # the output layer is linear: the loss takes logits",
-            "    model.add(layers.Dense(",
-            "        units,",
-            f"        activation={keras_activation(config.activation)} if hidden else None,",
-            f"        kernel_initializer={kernel},",
-            f"        bias_initializer={bias},",
-            "    ))",
-        ]
+        body = ["model = keras.Sequential()", f"model.add(keras.Input(shape=({n_in},)))"]
+        for fan_in, units, count in _runs([n_in, *widths]):
+            if count > 1:
+                body += [f"for _ in range({count}):", *dense(units, fan_in, True, "    ")]
+            else:
+                body += dense(units, fan_in, True)
+        body += ["# the output layer is linear: the loss takes logits",
+                 *dense(n_out, widths[-1], False)]
     else:
-        lines += _keras_blocks(config, kernel, bias)
+        bias = initializers.keras_bias_expression(config.bias_initializer, "sizes[i]")
+        body = [f"sizes = {[n_in, *widths, n_out]}", *_keras_blocks(config, kernel, bias)]
     if config.bias_std > 0:
-        lines += [f"for layer in model.layers:  # initviz's bias std: N(0, {_num(config.bias_std)}^2) "
-                  "added to the biases",
-                  "    if isinstance(layer, layers.Dense):",
-                  f"        layer.bias.assign(layer.bias + np.random.default_rng().normal(0.0, "
-                  f"{_num(config.bias_std)}, layer.bias.shape).astype('float32'))"]
-    lines += [f"model.compile(optimizer={optimizer}, loss={loss})", ""]
+        body += [f"for layer in model.layers:  # initviz's bias std: N(0, {_num(config.bias_std)}^2) "
+                 "added to the biases",
+                 "    if isinstance(layer, layers.Dense):",
+                 f"        layer.bias.assign(layer.bias + np.random.default_rng().normal(0.0, "
+                 f"{_num(config.bias_std)}, layer.bias.shape).astype('float32'))"]
+    body.append(f"model.compile(optimizer={optimizer},")
+    body.append(f"              loss={_keras_loss(config, n_out)})")
+    helpers = [source for helper, source in initializers.keras_helpers().items()
+               if helper + "(" in "\n".join(body)]
+    imports = ["import math", "", "import keras", "import numpy as np"] if helpers or \
+        config.bias_std > 0 else ["import keras"]
+    lines += [*imports, "from keras import layers", *helpers, "", *body, ""]
     return "\n".join(lines)
 
 
@@ -228,43 +275,39 @@ def torch_init_lines(name: str, target: str, fan_in: str, fan_out: str,
 
 
 def to_pytorch(config) -> str:
-    """PyTorch source defining ``model`` (an ``nn.Sequential``), ``loss_fn`` and ``optimizer``,
-    initialised with ``nn.init`` calls in a loop over the Linear layers."""
+    """PyTorch source defining ``model`` (an ``nn.Sequential`` with one ``nn.Linear`` per
+    layer), ``loss_fn`` and ``optimizer``, initialised by the usual loop over
+    ``model.modules()`` with ``nn.init`` calls (scale: ``layer.weight.mul_(s)``)."""
     n_in, n_out = _shape(config)
-    weight = torch_init_lines(config.initializer, "layer.weight", "fan_in", "fan_out")
+    weight = torch_init_lines(config.initializer, "layer.weight", "fan_in", "fan_out",
+                              config.kernel_params)
     # a 1-D bias has fans (n, n); PyTorch's default bounds it by the weight's fan_in instead
     fan = "fan_in" if initializers.uses_weight_fan_in(config.bias_initializer) else "fan_out"
     bias = torch_init_lines(config.bias_initializer, "layer.bias", fan, fan)
     act = _TORCH_ACTIVATIONS[activations.get(config.activation).name]
-    loss = "nn.BCEWithLogitsLoss()" if n_out == 1 else "nn.CrossEntropyLoss()"
-    if config.dataset == "sine":
-        loss = "nn.MSELoss()"
+    loss = {"regression": "nn.MSELoss()"}.get(
+        _task(config), "nn.BCEWithLogitsLoss()" if n_out == 1 else "nn.CrossEntropyLoss()")
     lr = _num(config.learning_rate)
     optimizer = {
         "sgd": f"torch.optim.SGD(model.parameters(), lr={lr})",
         "momentum": f"torch.optim.SGD(model.parameters(), lr={lr}, momentum=0.9)",
         "adam": f"torch.optim.Adam(model.parameters(), lr={lr}, eps=1e-7)  # Keras' epsilon",
     }[config.optimizer]
-    lines = _header(config) + [
-        "import math",
-        "",
-        "import torch",
-        "from torch import nn",
-        "",
-        f"sizes = [{n_in}] + [{config.width}] * {config.depth} + [{n_out}]",
-    ]
+    sizes = [n_in, *config.hidden_widths, n_out]
+    modules = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1]):
+        modules += [f"    nn.Linear({fan_in}, {fan_out}),", f"    {act},"]
+    modules += ["    # the output layer is linear: the loss takes logits",
+                f"    nn.Linear({sizes[-2]}, {sizes[-1]}),"]
+    init = [*weight, *([f"layer.weight.mul_({_num(config.scale)})  # initviz's scale slider"]
+                       if config.scale != 1.0 else []), *bias,
+            *([f"layer.bias.add_(torch.randn_like(layer.bias) * {_num(config.bias_std)})"
+               "  # initviz's bias std"] if config.bias_std > 0 else [])]
+    imports = ["import math", ""] if any("math." in line for line in init) else []
     if _plain(config):
-        lines += [
-            "modules = []",
-            "for i in range(len(sizes) - 1):",
-            "    modules.append(nn.Linear(sizes[i], sizes[i + 1]))",
-            "    if i < len(sizes) - 2:  # the output layer is linear: the loss takes logits",
-            f"        modules.append({act})",
-            "model = nn.Sequential(*modules)",
-        ]
-    else:
-        lines += [
-            "",
+        model = ["model = nn.Sequential(", *modules, ")"]
+    else:  # hidden layers as a small Block module: Linear -> norm -> activation (-> skip)
+        model = [
             "class Block(nn.Module):",
             '    """One hidden layer: y = act(norm(x W + b)); with a skip, x + scale * y."""',
             "",
@@ -280,6 +323,7 @@ def to_pytorch(config) -> str:
             f"        return x + {_num(config.residual_scale)} * y if self.skip else y",
             "",
             "",
+            f"sizes = {sizes}",
             f"residual = {bool(config.residual)}  # every hidden layer after the first adds its input",
             "model = nn.Sequential(",
             "    *[Block(sizes[i], sizes[i + 1], skip=residual and i > 0)",
@@ -287,21 +331,21 @@ def to_pytorch(config) -> str:
             "    nn.Linear(sizes[-2], sizes[-1]),  # linear output: the loss takes logits",
             ")",
         ]
-    lines += [
+    lines = _header(config) + [
+        *imports,
+        "import torch",
+        "from torch import nn",
+        "",
+        *model,
         "",
         "with torch.no_grad():",
-        f"    for layer in model{'' if _plain(config) else '.modules()'}:",
-        "        if not isinstance(layer, nn.Linear):",
-        "            continue",
-        "        fan_in, fan_out = layer.in_features, layer.out_features  # weight is (out, in)",
-        *("        " + line for line in weight),
+        "    for layer in model.modules():",
+        "        if isinstance(layer, nn.Linear):",
+        "            fan_in, fan_out = layer.in_features, layer.out_features  # weight is (out, in)",
+        *("            " + line for line in init),
+        "",
+        f"loss_fn = {loss}",
+        f"optimizer = {optimizer}",
+        "",
     ]
-    if config.scale != 1.0:
-        lines.append(f"        layer.weight.mul_({_num(config.scale)})  # initviz's scale slider")
-    lines += ["        " + line for line in bias]
-    if config.bias_std > 0:
-        lines.append(f"        layer.bias.add_(torch.randn_like(layer.bias) * "
-                     f"{_num(config.bias_std)})  # initviz's bias std")
-    lines += ["",
-              f"loss_fn = {loss}", f"optimizer = {optimizer}", ""]
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
@@ -37,6 +37,7 @@ DEFAULT_MEMORY_BUDGET_MB = 256
 MEMORY_BUDGET_ENV = "INITVIZ_MEMORY_BUDGET_MB"
 MAX_VALUE_LENGTH = 64  # characters of one value in a link (a name or a number)
 MAX_QUERY_LENGTH = 4096  # characters of a whole link query
+MAX_LAYERS = 50  # hidden layers (the depth field's high end)
 FIGURES_BYTES = 24 * 2**20  # the app's figures and their pixel buffers (measured: ~20 MB)
 
 
@@ -45,11 +46,13 @@ class FieldSpec:
     """One Config field: what it holds and how every front end shows it.
 
     ``kind``: ``"name"`` (one of ``choices()``, stored canonical), ``"int"``, ``"float"``,
-    ``"batch"`` (an int, or None for full batch) or ``"bool"`` (True or False; a link writes
-    ``true``/``false``). ``low``/``high``: the inclusive range of a
-    number. ``control``: how the app shows it (``"dropdown"``, ``"slider"``, ``"log_slider"``,
-    ``"stops"``: a slider over ``stops`` plus the current value, ``"number"``: a number box,
-    ``"checkbox"``);
+    ``"batch"`` (an int, or None for full batch), ``"bool"`` (True or False; a link writes
+    ``true``/``false``), ``"params"`` (an initializer's own parameters: a sorted tuple of
+    ``(name, value)`` pairs, written ``stddev:0.02,mean:0.5`` in a link; checked against the
+    initializer by ``Config``) or ``"widths"`` (per-layer widths). ``low``/``high``: the
+    inclusive range of a number. ``control``: how the app shows it (``"dropdown"``,
+    ``"slider"``, ``"log_slider"``, ``"stops"``: a slider over ``stops`` plus the current value,
+    ``"number"``: a number box, ``"checkbox"``, ``"text"``: a text box);
     ``step``: the slider's step. ``hideable``: a share link may hide its control
     (``?hide=depth``).
     """
@@ -68,6 +71,7 @@ class FieldSpec:
     group: str = "Training"  # the heading the app's control sits under
     label: str = ""  # the control's label (default: the name with spaces)
     readout: str | None = None  # a slider's number format, e.g. ".3g"
+    max_length: int = 0  # characters of the value in a link (0: MAX_VALUE_LENGTH)
     name: str = ""
     default: Any = None
 
@@ -83,9 +87,10 @@ class FieldSpec:
         plain decimal notation (no hex, no underscores, no other digits, no inf or nan)."""
         if not isinstance(text, str):
             raise ValueError(f"malformed value for {self.name!r}: expected text, got {text!r}")
-        if len(text) > MAX_VALUE_LENGTH:
+        limit = self.max_length or MAX_VALUE_LENGTH
+        if len(text) > limit:
             raise ValueError(f"malformed value for {self.name!r}: too long ({len(text):,} "
-                             f"characters, at most {MAX_VALUE_LENGTH})")
+                             f"characters, at most {limit})")
         return _PARSERS[self.kind](self, text)
 
     @property
@@ -94,6 +99,10 @@ class FieldSpec:
             return "one of " + ", ".join(name for _, name in self.choices())
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "widths":
+            return f"comma-separated widths from {_show(self.low)} to {_show(self.high)}"
+        if self.kind == "params":
+            return "name:value pairs separated by commas, e.g. stddev:0.02,mean:0.0"
         low, high = _show(self.low), _show(self.high)
         text = f"from {low} to {high}"
         return text + " or none (full batch)" if self.kind == "batch" else text
@@ -154,11 +163,55 @@ def _check_bool(spec: FieldSpec, value: Any) -> bool:
     if not isinstance(value, bool) and type(value).__name__ != "bool_":  # numpy.bool_ too
         raise ValueError(f"{spec.name} must be True or False, got {value!r}")
     return bool(value)
+def _check_widths(spec: FieldSpec, value: Any) -> tuple[int, ...]:
+    """Per-layer widths as a tuple of ints in the width range, at most the deepest net."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{spec.name} must be a sequence of layer widths, got {value!r}")
+    widths = tuple(_check_int(spec, w) for w in value)
+    if len(widths) > MAX_LAYERS:
+        raise ValueError(f"{spec.name}: at most {MAX_LAYERS} hidden layers, got {len(widths)}")
+    return widths
+
+
+def _check_params(spec: FieldSpec, value: Any) -> tuple[tuple[str, Any], ...]:
+    """A mapping (or pairs) of parameter names to values as a sorted tuple of pairs, so Config
+    stays hashable; what each value may be is the initializer's business (``Config`` asks it)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raise ValueError(f"{spec.name} must be a mapping of parameter names to values "
+                         f"(e.g. {{'stddev': 0.02}}), got {value!r}")
+    try:
+        pairs = list(value.items()) if isinstance(value, Mapping) else [tuple(p) for p in value]
+    except TypeError:
+        raise ValueError(f"{spec.name} must be a mapping of parameter names to values, "
+                         f"got {value!r}") from None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise ValueError(f"{spec.name} must map parameter names (str) to values, got {pair!r}")
+        key, item = pair
+        if key in out:
+            raise ValueError(f"{spec.name}: parameter {key!r} given more than once")
+        if isinstance(item, bool) or not isinstance(item, (str, int, float, type(None))) \
+                and not _is_np_number(item):
+            raise ValueError(f"{spec.name}: {key} must be a number or a name, got {item!r}")
+        out[key] = item.item() if _is_np_number(item) else item
+    return tuple(sorted(out.items()))
+
+
+def _is_np_number(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.integer, np.floating))
 
 
 _CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "name": _check_name, "int": _check_int, "float": _check_float, "batch": _check_batch,
     "bool": _check_bool,
+    "params": _check_params, "widths": _check_widths,
 }
 
 # -- parsers (text -> value): anchored, no nested quantifiers, so matching is linear ----------
@@ -198,11 +251,45 @@ def _parse_bool(spec: FieldSpec, text: str) -> bool:
     except KeyError:
         raise ValueError(f"malformed value for {spec.name!r}: {text!r} (expected true or "
                          f"false)") from None
+def _parse_widths(spec: FieldSpec, text: str) -> tuple[int, ...]:
+    """``64,32,16`` -> (64, 32, 16); empty: equal widths."""
+    if not text:
+        return ()
+    return tuple(_parse_int(spec, part) for part in text.split(","))
+
+
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
+
+
+def _parse_params(spec: FieldSpec, text: str) -> tuple[tuple[str, Any], ...]:
+    """``stddev:0.02,mean:0.5`` -> pairs. Linear and unambiguous: names and name-valued
+    parameters are identifiers (no ``,`` or ``:``), numbers are plain decimals; ``none`` is
+    None; an empty text is no parameters."""
+    if not text:
+        return ()
+    pairs = []
+    for part in text.split(","):
+        key, colon, value = part.partition(":")
+        if not colon or not _PARAM_NAME.fullmatch(key):
+            raise ValueError(f"malformed value for {spec.name!r}: {part[:40]!r} (expected "
+                             f"name:value, e.g. stddev:0.02)")
+        if _FLOAT_TEXT.fullmatch(value):
+            item: Any = int(value) if _INT_TEXT.fullmatch(value) and key == "fan_in" else float(value)
+        elif value.lower() == "none":
+            item = None
+        elif _PARAM_NAME.fullmatch(value):
+            item = value
+        else:
+            raise ValueError(f"malformed value for {spec.name!r}: {part[:40]!r} (a value is a "
+                             f"decimal number or a name)")
+        pairs.append((key, item))
+    return tuple(pairs)
 
 
 _PARSERS: dict[str, Callable[[FieldSpec, str], Any]] = {
     "name": _parse_name, "int": _parse_int, "float": _parse_float, "batch": _parse_batch,
     "bool": _parse_bool,
+    "params": _parse_params, "widths": _parse_widths,
 }
 
 
@@ -240,6 +327,17 @@ def _normalization_names() -> list[str]:
 
 def _canonical_normalization(name: str) -> str:
     return lookup({n: n for n in _normalization_names()}, "normalization", name)
+def _own_params(initializer: str, pairs: tuple) -> tuple[tuple[str, Any], ...]:
+    """``pairs`` validated by the initializer's spec (``initializers.get(name, **params)``),
+    normalised, with the parameters equal to their default left out: one spelling per setting."""
+    if not pairs:
+        return ()
+    try:
+        values = initializers.get(initializer, **dict(pairs)).params
+    except ValueError as error:
+        raise ValueError(f"initializer_params: {error}") from None
+    defaults = initializers.params_of(initializer)
+    return tuple(sorted((k, v) for k, v in values.items() if v != defaults[k]))
 
 
 def _field(default: Any, help: str, kind: str, **options: Any) -> Any:
@@ -265,6 +363,10 @@ class Config:
     depth: int = _field(6, "hidden layers", "int", low=1, high=50, step=1, group="Network")
     width: int = _field(32, "units per hidden layer", "int", low=1, high=512, control="stops",
                         stops=(2, 4, 8, 16, 32, 64, 128, 256, 512), group="Network")
+    widths: tuple = _field((), "units of each hidden layer when they differ (64,32,16); set "
+                           "only for unequal widths, then depth is their number and width the "
+                           "widest", "widths", low=1, high=512, control="text", group="Network",
+                           label="layer widths", max_length=256)
     activation: str = _field("tanh", "hidden activation", "name", control="dropdown",
                              choices=_plain(activations.names), resolve=_canonical_activation,
                              group="Network")
@@ -288,6 +390,10 @@ class Config:
                                    "Fixup/SkipInit-style scaling)", "float", low=0.0, high=2.0,
                                    step=0.01, group="Network", label="branch scale",
                                    readout=".3g")
+    initializer_params: tuple = _field(
+        (), "the kernel initializer's own parameters (stddev:0.02 for random_normal, "
+        "scale:2.0,mode:fan_out for variance_scaling); defaults are left out", "params",
+        control="text", group="Initializer", label="init params", max_length=256)
     bias_initializer: str = _field(initializers.DEFAULT_BIAS, "bias initializer (the dropdown "
                                    "offers a few; a link may set any that draws a 1-D bias)", "name", control="dropdown",
                                    choices=_plain(initializers.bias_names),
@@ -310,6 +416,13 @@ class Config:
     def __post_init__(self) -> None:
         for name, spec in FIELDS.items():
             object.__setattr__(self, name, spec.check(getattr(self, name)))
+        object.__setattr__(self, "initializer_params", _own_params(self.initializer,
+                                                                   self.initializer_params))
+        if self.widths:  # stored only when unequal; depth and width follow from them
+            object.__setattr__(self, "depth", FIELDS["depth"].check(len(self.widths)))
+            object.__setattr__(self, "width", max(self.widths))
+            if len(set(self.widths)) == 1:
+                object.__setattr__(self, "widths", ())
         try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
             import numpy as np
 
@@ -330,9 +443,26 @@ class Config:
 
     # -- copies and conversions ---------------------------------------------------------------
     def replace(self, **changes: Any) -> Config:
-        """A copy with some fields changed (validated like the original)."""
+        """A copy with some fields changed (validated like the original). Parameters belong to
+        their initializer: a new ``initializer`` without ``initializer_params`` drops them."""
         _refuse_unknown(changes)
+        if ({"depth", "width"} & set(changes)) and "widths" not in changes:
+            changes["widths"] = ()  # the sliders set equal widths
+        if "initializer" in changes and "initializer_params" not in changes:
+            if _canonical_initializer(changes["initializer"]) != self.initializer:
+                changes["initializer_params"] = ()
         return dataclasses.replace(self, **changes)
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """The units of each hidden layer, input side first (``widths``, or ``depth`` layers
+        of ``width``)."""
+        return self.widths or (self.width,) * self.depth
+
+    @property
+    def kernel_params(self) -> dict[str, Any]:
+        """``initializer_params`` as a dict, ready for ``initializers.get(name, **params)``."""
+        return dict(self.initializer_params)
 
     @staticmethod
     def field_names() -> list[str]:
@@ -391,6 +521,10 @@ def format_value(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):  # widths
+        return ",".join(map(str, value))
+    if isinstance(value, tuple):  # initializer_params: name:value pairs
+        return ",".join(f"{k}:{format_value(v)}" for k, v in value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -456,7 +590,7 @@ def estimate_cost(config: Config) -> Cost:
     tests/test_config.py.
     """
     depth, width = config.depth, config.width
-    sizes = [2] + [width] * depth + [10]  # at most 10 outputs; inputs: 2-D toy data
+    sizes = [13] + [width] * depth + [10]  # at most 10 outputs and 13 inputs (wine)
     params = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     rows = config.n_samples
     if config.batch_size is not None and config.batch_size < rows:

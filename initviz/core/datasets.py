@@ -12,13 +12,21 @@ spirals    binary /    ``classes`` (default 2) interleaved spiral arms (1.25 tur
 xor        binary      the four quadrants of [-1, 1]^2; label 1 where the signs differ
 blobs      multiclass  ``classes`` (default 3) Gaussian blobs (spread 0.2) around a circle
 sine       regression  ``y = sin(x) + noise``, x uniform in [-pi, pi]
+wine       multiclass  UCI Wine: 178 wines x 13 measurements, 3 cultivars (real data, CC BY
+                       4.0, ``initviz/core/data``); ``noise`` does not apply, ``n_samples``
+                       below 178 takes a random subset, above it all 178
+regression13 regression  13 features in raw units from about 0.1 to 400 and a smooth target
+                       (synthetic, documented in ``initviz/core/data/README.md``): the shape of
+                       the Keras tutorial's ``Dense(13, input_dim=13) + Dense(1)`` + MSE data
 =========  ==========  ========================================================================
 
 ``noise`` is the standard deviation of Gaussian noise added to the raw inputs (to ``y`` for
 ``sine``), whose patterns all have a scale of about 1. Classes get equal shares of the samples
 (up to one), except ``xor`` whose labels follow the uniformly drawn points. The samples come in
 random order and the inputs ``X`` are standardised (zero mean, unit standard deviation per
-feature), as one would before training. Everything is drawn from
+feature), as one would before training; ``standardize=False`` keeps the raw units (wine's
+proline is about 750 where its hue is about 1: what unscaled inputs do to a layer's
+pre-activations is part of the initialization story). Everything is drawn from
 ``numpy.random.default_rng(seed)``: same arguments, same arrays.
 
 The arrays of a :class:`Dataset` are read-only, so a dataset can be shared safely.
@@ -28,6 +36,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -135,11 +144,51 @@ def _sine(n, noise, rng):
     return x, np.sin(x) + noise * rng.standard_normal((n, 1))
 
 
+_DATA = Path(__file__).parent / "data"
+WINE_ROWS = 178
+_WINE: list[np.ndarray] = []
+
+
+def _wine_table() -> tuple[np.ndarray, np.ndarray]:
+    """The 178 x 13 measurements and the cultivars (0, 1, 2) of ``data/wine.csv``, read once."""
+    if not _WINE:
+        table = np.loadtxt(_DATA / "wine.csv", delimiter=",", skiprows=1, dtype=np.float64)
+        _WINE.extend([table[:, :13], table[:, 13].astype(np.int64)])
+    return _WINE[0], _WINE[1]
+
+
+def _wine(n, noise, rng):
+    """UCI Wine: a random subset of ``n`` of the 178 wines (all of them when n >= 178);
+    ``noise`` does not apply to measurements."""
+    X, y = _wine_table()
+    keep = rng.permutation(WINE_ROWS)[:min(n, WINE_ROWS)]
+    return X[keep], y[keep]
+
+
+#: raw units of regression13's 13 features (means and spreads like the housing tutorial's)
+_R13_MEAN = np.array([3.6, 11.4, 11.1, 0.07, 0.55, 6.3, 68.6, 3.8, 9.5, 408.2, 18.5, 356.7, 12.7])
+_R13_STD = np.array([8.6, 23.3, 6.9, 0.25, 0.12, 0.70, 28.1, 2.1, 8.7, 168.5, 2.2, 91.3, 7.1])
+_R13_WEIGHTS = np.array([-0.4, 0.3, -0.2, 0.1, -0.5, 0.9, -0.1, -0.7, 0.6, -0.5, -0.6, 0.3,
+                         -1.0]) / 2.0
+
+
+def _regression13(n, noise, rng):
+    """13 correlated features (z_j = g_j + 0.5 g_{j+1}, g ~ N(0, 1)) in raw units
+    ``mean_j + std_j z_j / sqrt(1.25)``; target ``w . z + 0.5 tanh(z_0 z_5) - 0.3 z_12^2 +
+    noise * N(0, 1)``: mostly linear with two smooth interactions, std about 1."""
+    g = rng.standard_normal((n, 14))
+    z = (g[:, :13] + 0.5 * g[:, 1:]) / math.sqrt(1.25)
+    y = z @ _R13_WEIGHTS + 0.5 * np.tanh(z[:, 0] * z[:, 5]) - 0.3 * (z[:, 12] ** 2 - 1)
+    y = y + noise * rng.standard_normal(n)
+    return _R13_MEAN + _R13_STD * z, y[:, None]
+
+
 @dataclass(frozen=True)
 class _Spec:
     generate: Callable
-    task: str                       # 'binary', 'regression', or 'classes' (from the option)
-    options: tuple[str, ...] = ()
+    task: str                       # 'binary', 'regression', 'classes' (from the option) or
+    options: tuple[str, ...] = ()   # 'multiclass' with ``classes`` fixed
+    classes: int = 0
 
 
 _DATASETS: dict[str, _Spec] = {
@@ -149,6 +198,8 @@ _DATASETS: dict[str, _Spec] = {
     "xor": _Spec(_xor, "binary"),
     "blobs": _Spec(_blobs, "classes", ("classes",)),
     "sine": _Spec(_sine, "regression"),
+    "wine": _Spec(_wine, "multiclass", classes=3),
+    "regression13": _Spec(_regression13, "regression"),
 }
 
 
@@ -195,13 +246,14 @@ def _freeze(a: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # public API
 
-def make(name: str, n_samples: int = 300, noise: float = 0.1, seed=0, **options) -> Dataset:
+def make(name: str, n_samples: int = 300, noise: float = 0.1, seed=0, standardize: bool = True,
+         **options) -> Dataset:
     """Draw the dataset ``name`` (see the module docstring for the names and options).
 
     ``n_samples`` >= 4 (and >= 2 per class), ``noise`` >= 0, ``seed`` a non-negative integer
     (or a ``numpy.random.Generator`` to draw from, or ``None`` for fresh entropy).
-    ``blobs`` and ``spirals`` take ``classes`` (2 .. 10; defaults 3 and 2). Bad input raises
-    ``ValueError``.
+    ``blobs`` and ``spirals`` take ``classes`` (2 .. 10; defaults 3 and 2). ``standardize``:
+    False keeps the raw units. Bad input raises ``ValueError``.
     """
     spec = lookup(_DATASETS, "dataset", name)
     key = name.lower().strip()
@@ -210,7 +262,7 @@ def make(name: str, n_samples: int = 300, noise: float = 0.1, seed=0, **options)
             valid = ", ".join(spec.options) if spec.options else "none"
             raise ValueError(f"dataset {key!r} has no option {option!r} (options: {valid})")
     kwargs = {}
-    n_classes = 2 if spec.task == "binary" else 1
+    n_classes = 2 if spec.task == "binary" else spec.classes or 1
     if "classes" in spec.options:
         default = 3 if key == "blobs" else 2
         n_classes = _check_int("classes", options.get("classes", default), 2, MAX_CLASSES)
@@ -225,8 +277,14 @@ def make(name: str, n_samples: int = 300, noise: float = 0.1, seed=0, **options)
     rng = _rng(seed)
 
     X, y = spec.generate(n, sigma, rng, **kwargs)
+    n = len(X)  # wine has 178 rows at most
     order = rng.permutation(n)
-    X = _standardise(X[order]).astype(np.float32)
+    if not isinstance(standardize, bool):
+        raise ValueError(f"standardize must be True or False, got {standardize!r}")
+    X = (_standardise(X[order]) if standardize else X[order]).astype(np.float32)
+    if spec.classes and len(np.unique(y)) < spec.classes:
+        raise ValueError(f"n_samples={n} drew too few wines to hold all {spec.classes} "
+                         f"classes; take at least 12")
     if spec.task == "regression":
         y = y[order].astype(np.float32)
         task, loss, units = "regression", "mse", 1

@@ -66,6 +66,12 @@ __all__ = [
 DEFAULT_KERNEL = "glorot_uniform"
 #: Keras' default bias initializer, and initviz's
 DEFAULT_BIAS = "zeros"
+#: PyTorch nn.Linear's default for weights and biases (what pasted PyTorch code gets unless it
+#: calls nn.init); a tensor's ``fill_(value)`` draws CONSTANT; VARIANCE_SCALING is the general
+#: recipe a fan-dependent draw is matched against (code_reader)
+TORCH_LINEAR_DEFAULT = "torch_default"
+CONSTANT = "constant"
+VARIANCE_SCALING = "variance_scaling"
 
 #: Std of a unit normal truncated to (-2, 2); Keras divides by it so a truncated normal keeps
 #: the variance asked for.
@@ -647,6 +653,11 @@ def _torch_default(shape, rng, fan_in):
 
 
 def _torch_default_bias_keras(fan_in: str) -> str:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for Keras: a literal bound when ``fan_in`` is a number
+    (``"13"``), else the formula in the expression ``fan_in``."""
+    if fan_in.isdigit():
+        bound = 1.0 / math.sqrt(int(fan_in))
+        return f"{_K}RandomUniform({kwargs(minval=num(-bound), maxval=num(bound))})"
     bound = f"1 / math.sqrt({fan_in})"
     return f"{_K}RandomUniform(minval=-{bound}, maxval={bound})"
 
@@ -1279,6 +1290,11 @@ def keras_expression(name: str | Initializer, scale: float = 1.0,
     spec, p = _spec_and_params(name, params)
     s = float(scale)
     return _K + "Zeros()" if s == 0 else spec.facets.keras(s, **p)
+
+
+def variance_scaling_choices() -> tuple[list[str], list[str]]:
+    """VarianceScaling's ``(modes, distributions)``."""
+    return list(_VS_MODES), list(_VS_DISTRIBUTIONS)
 
 
 def keras_helpers() -> dict[str, str]:

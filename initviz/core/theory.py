@@ -173,7 +173,7 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
     the comparison with :func:`measure`. Inputs have E[x^2] = 1 (standardised features).
     """
     n_in, n_out = network_shape(config)
-    sizes = [n_in] + [config.width] * config.depth + [n_out]
+    sizes = [n_in, *config.hidden_widths, n_out]
     kernel, bias = [], []
     for layer, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
         if network is not None:
@@ -182,7 +182,8 @@ def predict(config, network: Network | None = None) -> TheoryPrediction:
             kernel.append(float(np.mean(W * W)))
             bias.append((float(b.mean()), float(b.var())))
         else:
-            kernel.append(kernel_variance(config.initializer, fi, fo, config.scale))
+            kernel.append(kernel_variance(config.initializer, fi, fo, config.scale,
+                                          config.kernel_params))
             mean_b, var_b = _bias_moments(config.bias_initializer, fi, fo)
             bias.append((mean_b, var_b + config.bias_std ** 2))
 

@@ -141,10 +141,11 @@ def build(config: Config) -> tuple[datasets.Dataset, datasets.Dataset, datasets.
     data = datasets.make(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
     train, test = datasets.train_test_split(data, test_fraction=0.25, seed=c.seed)
     network = Network(
-        [data.X.shape[1]] + [c.width] * c.depth + [data.output_units],
+        [data.X.shape[1], *c.hidden_widths, data.output_units],
         activation=c.activation, initializer=c.initializer, scale=c.scale,
         bias_initializer=c.bias_initializer, loss=data.loss, seed=c.seed, bias_std=c.bias_std,
         normalization=c.normalization, residual=c.residual, residual_scale=c.residual_scale,
+        initializer_params=c.kernel_params,
     )
     return data, train, test, network
 
@@ -384,6 +385,8 @@ class Trainer:
         act = self.network.activation
         work = self.network.workspace
         rows = self._rows
+        if work.activation_stack is None:  # unequal widths: layer by layer
+            return self._activation_stats_by_layer(rows)
         width = work.activation_stack.shape[2] - 1
         size = rows * width
         work.squared(rows)
@@ -419,6 +422,22 @@ class Trainer:
                 stats[name] = np.sqrt(np.maximum(squares - total * total, 0.0))
         return stats
 
+    def _activation_stats_by_layer(self, rows: int) -> dict[str, np.ndarray]:
+        """``_activation_stats`` for hidden layers of different widths: the same statistics,
+        one layer at a time (mean and std in float64, saturation |a| beyond the activation's
+        threshold, dead units zero on every row)."""
+        act = self.network.activation
+        layers = [a[:rows].astype(np.float64) for a in self.network.activations]
+        mean = np.array([a.mean() for a in layers])
+        std = np.array([a.std() for a in layers])
+        dead = saturation = self._no_value
+        if act.inactive is not None:
+            dead = np.array([np.mean(~np.any(a != 0, axis=0)) for a in layers])
+        if act.saturation is not None:
+            saturation = np.array([np.mean(act.saturated(a)) for a in layers])
+        return {"activation_mean": mean, "activation_std": std, "saturation": saturation,
+                "dead_fraction": dead}
+
     def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """A boolean scratch array (saturation masks)."""
         if self._mask_buffer is None or self._mask_buffer.shape != shape:
@@ -444,11 +463,16 @@ class Trainer:
         pass and the gradients of its last backward pass."""
         net, bins = self.network, self.bins
         work = net.workspace
+        if work.activation_stack is not None:  # equal widths: one call for all layers
+            pre = bins["preactivations"].counts_stacked(work.preactivation_stack[:, :rows, :-1])
+            act = bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1])
+        else:
+            pre = bins["preactivations"].counts([z[:rows] for z in net.preactivations])
+            act = bins["activations"].counts([a[:rows] for a in net.activations])
         counts = {
             "weights": bins["weights"].counts(net.weights),
-            "preactivations": bins["preactivations"].counts_stacked(
-                work.preactivation_stack[:, :rows, :-1]),
-            "activations": bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1]),
+            "preactivations": pre,
+            "activations": act,
             "gradients": bins["gradients"].counts([dW for dW, _ in self._grads[:net.depth + 1]]),
         }
         if net.normalization is not None:

@@ -15,6 +15,7 @@ from initviz.plots.blit import Blitter
 from initviz.plots.views import (
     ActivationHistogramView,
     DecisionBoundaryView,
+    ProjectionView,
     Frame,
     GradientHistoryView,
     GradientNormView,
@@ -91,12 +92,19 @@ class Dashboard:
                                      wspace=0.3, hspace=0.42)
         axes = [fig.add_subplot(grid_spec[i // 3, i % 3]) for i in range(6)]
         data = trainer.train
-        self.grid, extent = input_grid(trainer.dataset.X)
+        if data.X.shape[1] > 2:  # no input plane: predict on the training rows themselves
+            self.grid = np.ascontiguousarray(data.X)
+            prediction = ProjectionView(axes[2], data.X, data.y, trainer.dataset.task,
+                                        n_classes=trainer.dataset.n_classes)
+        else:
+            self.grid, extent = input_grid(trainer.dataset.X)
+            prediction = DecisionBoundaryView(axes[2], data.X, data.y, trainer.dataset.task,
+                                              self.grid, extent,
+                                              n_classes=trainer.dataset.n_classes)
         self.views = [
             WeightHistogramView(axes[0], c.depth + 1, trainer.bins["weights"]),
             ActivationHistogramView(axes[1], c.depth, trainer.bins["activations"]),
-            DecisionBoundaryView(axes[2], data.X, data.y, trainer.dataset.task, self.grid, extent,
-                                 n_classes=trainer.dataset.n_classes),
+            prediction,
             LossView(axes[3]),
             GradientNormView(axes[4], c.depth + 1),
             GradientHistoryView(axes[5], c.depth + 1),

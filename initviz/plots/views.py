@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -439,4 +440,62 @@ class DecisionBoundaryView(View):
             self.image.set_data(frame.boundary.argmax(axis=1).reshape(self.side, self.side))
         else:
             self.image.set_data(frame.boundary.reshape(self.side, self.side))
+        return False
+
+
+def principal_plane(X: np.ndarray) -> np.ndarray:
+    """``X`` (n, d) projected on its first two principal components (centred, via the SVD):
+    the 2-D view of inputs with more than two features, computed once per data set."""
+    centred = np.asarray(X, dtype=np.float64) - X.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T
+
+
+class ProjectionView(View):
+    """The prediction for inputs with more than two features, on the data itself.
+
+    Classification: the training inputs on their first two principal components, each point
+    filled with the class the network predicts and outlined with its true class. Regression:
+    predicted against true values, with the diagonal a perfect fit would lie on."""
+
+    title = "What the network predicts"
+
+    def __init__(self, ax: Axes, X: np.ndarray, y: np.ndarray, task: str,
+                 n_classes: int = 2) -> None:
+        super().__init__(ax)
+        self.task = task
+        ax.tick_params(labelsize=7)
+        if task == "regression":
+            truth = y.reshape(-1).astype(np.float64)
+            self.truth = truth
+            span = float(np.ptp(truth)) or 1.0
+            lo, hi = float(truth.min()) - 0.3 * span, float(truth.max()) + 0.3 * span
+            ax.plot([lo, hi], [lo, hi], color="0.6", lw=1)
+            self.points = self.animate(ax.scatter(truth, np.zeros_like(truth), s=7, color="C1"))
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_xlabel("true value", fontsize=7)
+            ax.set_ylabel("predicted", fontsize=7)
+        else:
+            plane = principal_plane(X)
+            cmap = "RdBu" if n_classes == 2 else "tab10"
+            self.vmax = 1.0 if n_classes == 2 else 9
+            self.points = self.animate(ax.scatter(
+                plane[:, 0], plane[:, 1], c=np.zeros(len(plane)), cmap=cmap, vmin=0,
+                vmax=self.vmax, s=14, edgecolors=matplotlib.colormaps[cmap](
+                    np.asarray(y).reshape(-1) / self.vmax), linewidths=1.0))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel("inputs' first two principal components (fill: predicted, "
+                          "ring: true class)", fontsize=6)
+
+    def update(self, frame: Frame) -> bool:
+        if frame.boundary is None:
+            return False
+        if self.task == "regression":
+            self.points.set_offsets(np.column_stack([self.truth, frame.boundary.reshape(-1)]))
+        elif frame.boundary.ndim == 2 and frame.boundary.shape[1] > 1:
+            self.points.set_array(frame.boundary.argmax(axis=1).astype(np.float64))
+        else:
+            self.points.set_array(frame.boundary.reshape(-1).astype(np.float64))
         return False

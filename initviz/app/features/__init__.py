@@ -13,12 +13,20 @@ from initviz.app.features.export import ExportFeature
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
-from initviz.app.features.signal import JacobianSpectrumFeature, OrderChaosFeature, SignalDepthFeature
+from initviz.app.features.signal import (JacobianSpectrumFeature, OrderChaosFeature,
+                                         SignalDepthFeature)
 from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature
+from initviz.app.features.yourmodel import YourModelFeature
 
 __all__ = ["FEATURES", "CodeFeature", "CompareFeature", "ExportFeature", "Feature", "PresetsFeature",
-           "JacobianSpectrumFeature", "OrderChaosFeature", "ReplayFeature", "SharePanel", "SignalDepthFeature", "SweepFeature", "SymmetryFeature", "TheoryFeature"]
+           "JacobianSpectrumFeature", "OrderChaosFeature", "ReplayFeature", "SharePanel",
+           "SignalDepthFeature", "SweepFeature", "SymmetryFeature", "TheoryFeature",
+           "YourModelFeature"]
 
-FEATURES: list[type[Feature]] = [PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature, SignalDepthFeature, JacobianSpectrumFeature, OrderChaosFeature, CodeFeature, SharePanel, ReplayFeature, ExportFeature]
+FEATURES: list[type[Feature]] = [
+    PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature,
+    SignalDepthFeature, JacobianSpectrumFeature, OrderChaosFeature, CodeFeature, YourModelFeature,
+    SharePanel, ReplayFeature, ExportFeature,
+]
