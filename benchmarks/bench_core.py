@@ -210,8 +210,8 @@ def make_torch_bench(config: Config):
                         stats.append(z.std(unbiased=False))
                         stats.append(y_.std(unbiased=False))
                 if number % 10 == 0:  # fixed-bin histograms at the initviz cadence
-                    values = [*(l.weight for l in layers), *zs, *hs, *(ys if norms else [])]
-                    logs = [l.weight.grad.abs().log10() for l in layers]
+                    values = [*(layer.weight for layer in layers), *zs, *hs, *(ys if norms else [])]
+                    logs = [layer.weight.grad.abs().log10() for layer in layers]
                     snapshots.append(
                         [torch.histc(t.clamp(-2.0, 2.0), 41, -2.0, 2.0) / t.numel() for t in values]
                         + [torch.histc(t.clamp(-12.0, 2.0), 42, -12.0, 2.0) / t.numel()

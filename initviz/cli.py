@@ -20,7 +20,8 @@ import argparse
 import ipaddress
 import re
 import sys
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 PROG = "initviz"
 DEFAULT_PORT = 8866
@@ -290,8 +291,8 @@ def _exit_on_signal(signum, frame):  # turns SIGTERM into SystemExit, so cleanup
 def _run_app(args: argparse.Namespace) -> int:
     import importlib.util
     import os
-    import signal
     import shutil
+    import signal
     import subprocess
     import tempfile
     from pathlib import Path

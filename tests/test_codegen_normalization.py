@@ -153,7 +153,7 @@ def test_keras_export_is_initviz_network():
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
-    for (net, X, normalization), result in zip(nets, results):
+    for (net, X, _normalization), result in zip(nets, results):
         assert result["trainable"] == net.flat_parameters().size
         np.testing.assert_allclose(result["training"], net.forward(X), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(result["inference"], net.logits(X), rtol=1e-4, atol=1e-5)

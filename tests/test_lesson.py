@@ -14,7 +14,6 @@ import sys
 import nbformat
 import numpy as np
 import pytest
-
 from conftest import REPO
 
 LESSON = REPO / "notebooks" / "lesson.ipynb"

@@ -1,4 +1,5 @@
 import copy
+
 """Network: exact gradients (centred finite differences, float64), shapes, determinism, scale,
 editable kernels, input validation and the documented numbers (He std, Keras 'normal')."""
 import math

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from initviz.core.training import Config, Trainer
 LN2 = math.log(2.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def trained(name: str, epochs: int, **changes) -> Trainer:
     config = presets.get(name).config()
     if changes:

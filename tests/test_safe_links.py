@@ -12,8 +12,15 @@ import pytest
 
 from initviz.app.share import read_link
 from initviz.core import config as config_module
-from initviz.core.config import (FIELDS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, Config,
-                                 estimate_cost, memory_budget, parse_value)
+from initviz.core.config import (
+    FIELDS,
+    MAX_QUERY_LENGTH,
+    MAX_VALUE_LENGTH,
+    Config,
+    estimate_cost,
+    memory_budget,
+    parse_value,
+)
 from initviz.core.training import Trainer
 from initviz.plots.dashboard import input_grid
 
@@ -285,7 +292,8 @@ def test_text_shown_as_html_is_escaped_everywhere(monkeypatch):
     """Each function that puts link, preset, Config, code or exception text into an HTML
     widget escapes it: a payload never becomes markup."""
     from initviz.app import controls
-    from initviz.app.features import code, export, presets as presets_tab
+    from initviz.app.features import code, export
+    from initviz.app.features import presets as presets_tab
     from initviz.core import presets
 
     preset = presets.Preset("x", PAYLOAD, {}, PAYLOAD + "\n" + PAYLOAD, PAYLOAD)

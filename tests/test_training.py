@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from initviz.core import activations, datasets, initializers, optimizers
+from initviz.core import activations, initializers
 from initviz.core.stats import GRADIENT_BINS, HISTOGRAM_SAMPLE, Bins
 from initviz.core.training import (
     FIELDS,
@@ -286,7 +286,7 @@ def test_step_counts_epochs_and_records_every_epoch():
     assert t.history.last("loss") == t.history.loss[-1]
     assert math.isnan(Trainer(Config(depth=1)).history.last("loss"))
     with pytest.raises(AttributeError, match="no statistic"):
-        t.history.bogus
+        _ = t.history.bogus
 
 
 # ---------------------------------------------------------------------------------------------

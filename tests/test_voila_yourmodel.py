@@ -3,7 +3,6 @@ the explorer trains it on 13-feature data with the notes shown."""
 from __future__ import annotations
 
 import pytest
-
 from servers import open_app, open_tab, total_frames, wait_for_new_frames, wait_until_settled
 
 pytestmark = pytest.mark.browser

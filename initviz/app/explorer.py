@@ -39,8 +39,13 @@ import ipywidgets as W
 from initviz.app.canvas import LiveCanvas, live_figure
 from initviz.app.controls import Controls
 from initviz.app.errors import ErrorLog
-from initviz.app.layout import (CONTROLS_MIN_WIDTH, FIGURE_MIN_WIDTH, PRESENTATION_SCALE,
-                                PRESENTING, style_sheet)
+from initviz.app.layout import (
+    CONTROLS_MIN_WIDTH,
+    FIGURE_MIN_WIDTH,
+    PRESENTATION_SCALE,
+    PRESENTING,
+    style_sheet,
+)
 from initviz.app.pace import DEFAULT_PACE, PACES, pace_label, snap_pace
 from initviz.app.share import AppOptions, Link, page_query, preheated, read_link, when_requested
 from initviz.core.threads import limit_blas_threads
@@ -241,7 +246,8 @@ class Explorer:
         body = W.HBox([panel, figure_box],
                       layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
         body.add_class("initviz-body")
-        children = [style_sheet(), header, self.link_notice, body] + ([self.tabs] if self.features else []) + [self.errors]
+        children = [style_sheet(), header, self.link_notice, body,
+                    *([self.tabs] if self.features else []), self.errors]
         self.widget = W.VBox(children)
         self.widget.add_class("initviz-app")
         if self.options.play:

@@ -26,7 +26,13 @@ from urllib.parse import urlencode
 from initviz.app.pace import pace_label, snap_pace
 from initviz.core import presets
 from initviz.core.config import (
-    FIELDS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, Config, changes_query, parse_value, query_pairs)
+    FIELDS,
+    MAX_VALUE_LENGTH,
+    Config,
+    changes_query,
+    parse_value,
+    query_pairs,
+)
 
 APP_KEYS = ("hide", "play", "preset", "reveal", "pace")
 

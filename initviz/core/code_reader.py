@@ -36,8 +36,9 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from initviz.core import activations, datasets, initializers, optimizers
 from initviz.core.config import FIELDS, Config
@@ -1207,7 +1208,8 @@ class _TorchReader(_Reader):
         states = [self.tensors.get((n, "weight"), _Tensor()) for n in range(len(self.layers))]
         if all(s.call is None for s in states):
             for layer, s in zip(self.layers, states):
-                layer.kernel = _Init(initializers.TORCH_LINEAR_DEFAULT, initializers.get(initializers.TORCH_LINEAR_DEFAULT).params,
+                default = initializers.TORCH_LINEAR_DEFAULT
+                layer.kernel = _Init(default, initializers.get(default).params,
                                      s.factor, s.line)
             return None
         missing = [n for n, s in enumerate(states) if s.call is None]

@@ -210,8 +210,8 @@ def to_keras(config) -> str:
     optimizer, written as a student writes it: ``keras.Sequential()``, ``keras.Input``, one
     ``model.add(layers.Dense(...))`` per layer (a plain ``for _ in range(n)`` loop for a run of
     equal layers), initializers as Keras spells them, numbers as literals. The output layer is
-    linear and the loss works on logits (``from_logits=True``), as initviz does. With a normalization or residual
-    connections, the functional API (see the module docstring)."""
+    linear and the loss works on logits (``from_logits=True``), as initviz does. With a
+    normalization or residual connections, the functional API (see the module docstring)."""
     n_in, n_out = _shape(config)
     kernel = keras_initializer(config.initializer, config.scale, config.kernel_params)
     widths = config.hidden_widths

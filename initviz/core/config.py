@@ -395,7 +395,8 @@ class Config:
         "scale:2.0,mode:fan_out for variance_scaling); defaults are left out", "params",
         control="text", group="Initializer", label="init params", max_length=256)
     bias_initializer: str = _field(initializers.DEFAULT_BIAS, "bias initializer (the dropdown "
-                                   "offers a few; a link may set any that draws a 1-D bias)", "name", control="dropdown",
+                                   "offers a few; a link may set any that draws a 1-D bias)",
+                                   "name", control="dropdown",
                                    choices=_plain(initializers.bias_names),
                                    resolve=_canonical_initializer, group="Initializer",
                                    label="bias init")
@@ -582,12 +583,12 @@ def estimate_cost(config: Config) -> Cost:
 
     Workspace: every hidden layer keeps five float32 ``(rows, width + 1)`` arrays (its input
     with a column of ones, its square, pre-activations, derivatives and deltas) plus a boolean
-    mask (a normalization adds ``_NORMALIZED_ARRAYS``, a residual branch one more), for all rows of the data set at once (training and test rows share one forward pass),
-    and again for a mini-batch. Parameters: ``_OPTIMIZER_COPIES`` float32 copies, plus float64
-    per-kernel sums for networks up to 2**20 parameters. Statistics: the History's 2,048 rows
-    of per-layer records and 128 snapshots of 4 histograms per layer. Checked against
-    tracemalloc's peak over a Trainer's reset, a few epochs, a snapshot and a prediction in
-    tests/test_config.py.
+    mask (a normalization adds ``_NORMALIZED_ARRAYS``, a residual branch one more), for all rows
+    of the data set at once (training and test rows share one forward pass), and again for a
+    mini-batch. Parameters: ``_OPTIMIZER_COPIES`` float32 copies, plus float64 per-kernel sums
+    for networks up to 2**20 parameters. Statistics: the History's 2,048 rows of per-layer
+    records and 128 snapshots of 4 histograms per layer. Checked against tracemalloc's peak over
+    a Trainer's reset, a few epochs, a snapshot and a prediction in tests/test_safe_links.py.
     """
     depth, width = config.depth, config.width
     sizes = [13] + [width] * depth + [10]  # at most 10 outputs and 13 inputs (wine)

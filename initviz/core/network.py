@@ -648,7 +648,8 @@ class Network:
                     previous += dx
                 dx = previous
 
-    def loss_and_gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+    def loss_and_gradients(self, X: np.ndarray, y: np.ndarray
+                           ) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """Mean loss over the batch and its exact gradients, one ``(dW, db)`` pair per layer."""
         logits = self.forward(X)
         loss, dlogits = self.loss.value_and_grad(logits, y)

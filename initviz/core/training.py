@@ -157,7 +157,6 @@ float64 copy of the whole (rows, parameters) array: 200 MB at depth 50 x width 5
 _SATURATED_SQUARE = {"tanh": activations.SATURATION_THRESHOLD ** 2}
 """Activations whose saturation test |a| > t is read off a^2 > t^2 (a^2 is computed anyway)."""
 
-from initviz.core.status import STATUSES  # noqa: E402  (the words and their criteria)
 
 
 class Trainer:

@@ -15,11 +15,11 @@ from initviz.plots.blit import Blitter
 from initviz.plots.views import (
     ActivationHistogramView,
     DecisionBoundaryView,
-    ProjectionView,
     Frame,
     GradientHistoryView,
     GradientNormView,
     LossView,
+    ProjectionView,
     View,
     WeightHistogramView,
 )

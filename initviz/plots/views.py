@@ -153,7 +153,7 @@ class LayerHistogramView(View):
         right, full = self._bar_span()
         self.tracks.set_segments([[(right, row + 0.75), (right - full, row + 0.75)]
                                   for row in range(len(self.rows))])
-        for row, label in enumerate(self.bar_labels):
+        for label in self.bar_labels:
             label.set_x(right - full * 1.03)
 
     def reset(self, trainer: Trainer) -> bool:

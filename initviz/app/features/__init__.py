@@ -13,8 +13,7 @@ from initviz.app.features.export import ExportFeature
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
-from initviz.app.features.signal import (JacobianSpectrumFeature, OrderChaosFeature,
-                                         SignalDepthFeature)
+from initviz.app.features.signal import JacobianSpectrumFeature, OrderChaosFeature, SignalDepthFeature
 from initviz.app.features.sweep import SweepFeature
 from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature

@@ -1,10 +1,10 @@
 """Compare A/B tab: the explorer's setting (A) against another one (B), trained side by side.
 
 Both runs use the same data, seed and every other setting; B changes the initializer, its scale,
-the activation and the normalization (with vs without batch norm, say). The training and the words live in ``initviz.core.compare`` (``compare()``
-for scripts, the lesson and tests); this tab trains the same :class:`Comparison` in an asyncio
-task, a short chunk per turn of the event loop, so the page stays live, draws both runs and
-states the difference in words at the end.
+the activation and the normalization (with vs without batch norm, say). The training and the
+words live in ``initviz.core.compare`` (``compare()`` for scripts, the lesson and tests); this
+tab trains the same :class:`Comparison` in an asyncio task, a short chunk per turn of the event
+loop, so the page stays live, draws both runs and states the difference in words at the end.
 """
 from __future__ import annotations
 
