@@ -20,6 +20,7 @@ from initviz.core.stats import (
     activation_bins,
     symmetric_bins,
 )
+from initviz.core.status import STATUSES  # noqa: F401  (re-exported: the status words)
 
 MAX_DEPTH = int(FIELDS["depth"].high)
 MAX_WIDTH = int(FIELDS["width"].high)
