@@ -96,6 +96,7 @@ class FieldSpec:
     @property
     def range_text(self) -> str:
         if self.kind == "name":
+            assert self.choices is not None  # every name field offers choices
             return "one of " + ", ".join(name for _, name in self.choices())
         if self.kind == "bool":
             return "true or false"
@@ -132,6 +133,7 @@ def _check_name(spec: FieldSpec, value: Any) -> str:
 def _check_int(spec: FieldSpec, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) and not _is_np_integer(value):
         raise ValueError(f"{spec.name} must be an integer {spec.range_text}, got {value!r}")
+    assert spec.low is not None and spec.high is not None  # every int field has a range
     if not spec.low <= value <= spec.high:
         raise ValueError(f"{spec.name} must be {spec.range_text}, got {value!r}")
     return int(value)
@@ -150,6 +152,7 @@ def _check_float(spec: FieldSpec, value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{spec.name} must be a number {spec.range_text}, got {value!r}") from None
+    assert spec.low is not None and spec.high is not None  # every float field has a range
     if not (math.isfinite(number) and spec.low <= number <= spec.high):
         raise ValueError(f"{spec.name} must be {spec.range_text}, got {value!r}")
     return number + 0.0  # -0.0 + 0.0 is 0.0: one spelling of zero
@@ -613,16 +616,22 @@ def largest(field: str, **fixed: Any) -> Config:
     spec = FIELDS[field]
     if spec.kind not in ("int", "batch"):
         raise ValueError(f"largest() needs an integer field, got {field!r}")
+    assert spec.low is not None and spec.high is not None  # every integer field has a range
+
+    def at(value: int) -> Config:
+        varied: dict[str, Any] = {field: value}
+        return Config(**fixed, **varied)
+
     lo, hi = int(spec.low), int(spec.high)
-    Config(**fixed, **{field: lo})  # the smallest value must fit, or there is nothing to find
+    at(lo)  # the smallest value must fit, or there is nothing to find
     while lo < hi:
         mid = (lo + hi + 1) // 2
         try:
-            Config(**fixed, **{field: mid})
+            at(mid)
             lo = mid
         except ValueError:
             hi = mid - 1
-    return Config(**fixed, **{field: lo})
+    return at(lo)
 
 
 def memory_budget() -> int:

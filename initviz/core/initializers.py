@@ -658,8 +658,8 @@ def _torch_default_bias_keras(fan_in: str) -> str:
     if fan_in.isdigit():
         bound = 1.0 / math.sqrt(int(fan_in))
         return f"{_K}RandomUniform({kwargs(minval=num(-bound), maxval=num(bound))})"
-    bound = f"1 / math.sqrt({fan_in})"
-    return f"{_K}RandomUniform(minval=-{bound}, maxval={bound})"
+    bound_text = f"1 / math.sqrt({fan_in})"
+    return f"{_K}RandomUniform(minval=-{bound_text}, maxval={bound_text})"
 
 
 _TORCH_DEFAULT = _Facets(

@@ -203,7 +203,9 @@ class Network:
         self.betas: list[np.ndarray] = norms[1::2]
         self._augmented = self._augmented_views(self._flat)
         self._transposed = self._transposed_kernels()
-        self._grad_views: tuple[np.ndarray, list, list[np.ndarray]] | None = None
+        # (gradient buffer, (dW, db) views, [dW; db] views, hidden [dW; db] blocks or None)
+        self._grad_views: tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], list[np.ndarray],
+                                np.ndarray | None] | None = None
         self._workspaces: dict[int, _Workspace] = {}
         self._last: _Workspace | None = None  # the arrays of the last forward pass
         self._inference: tuple[np.ndarray, list] | None = None  # logits()' buffers
@@ -357,6 +359,7 @@ class Network:
             np.copyto(work.inputs[0][:, :-1], X, casting="unsafe")
             work.source = X
         if not self._plain:
+            assert isinstance(work, _NormalizedWorkspace)  # _workspace() builds one when not plain
             self._last = work
             return self._forward_normalized(work)
         logits = self._propagate(work.inputs[0], zip(
@@ -405,7 +408,8 @@ class Network:
         """The pre-activation column's value: f(one_at) = 1 (generic activations: unused)."""
         return 0.0 if self._in_place is None else self._in_place.one_at
 
-    def _inference_buffers(self, n: int) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    def _inference_buffers(self, n: int
+                           ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
         """[x, 1] and, per hidden layer, (z, [z, one_at], [a, 1]) buffers for ``_propagate``;
         layers of one width share one z buffer and alternate between two a buffers."""
         shared: dict[tuple[int, int], np.ndarray] = {}
@@ -452,6 +456,7 @@ class Network:
         _, pairs, grads, hidden_grads = self._grad_views
         self.flat_parameters()
         if not self._plain:
+            assert isinstance(work, _NormalizedWorkspace)  # _workspace() builds one when not plain
             self._backward_normalized(work, delta, grads, pairs[self.depth + 1:])
             return list(pairs)
         if self._transposed is not None:
@@ -474,6 +479,7 @@ class Network:
                     np.multiply(buffer, derivatives[layer - 1], out=buffer)
                 delta = previous
         if batched:  # the hidden-to-hidden [dW; db], all in one batched product
+            assert work.activation_stack is not None and work.delta_stack is not None  # stacked
             np.matmul(work.activation_stack[:-1, :rows].transpose(0, 2, 1),
                       work.delta_stack[1:, :rows, :-1], out=hidden_grads)
         return list(pairs)
@@ -486,16 +492,19 @@ class Network:
             return None
         out = work.derivative_buffers(rows)
         if in_place is not None:
+            in_place_derivative = in_place.derivative
+            assert in_place_derivative is not None  # returned above when None
             if work.activation_stack is not None:  # one call for every layer
+                assert work.derivative_stack is not None  # stacked like activation_stack
                 if in_place.from_square:
                     a = work.squared(rows)
                 else:
                     a = work.activation_stack[:, :rows]
-                in_place.derivative(a, work.derivative_stack[:, :rows])
+                in_place_derivative(a, work.derivative_stack[:, :rows])
             else:
                 for h, d in zip(work.inputs[1:], out):
                     a = np.square(h[:rows]) if in_place.from_square else h[:rows]
-                    in_place.derivative(a, d)
+                    in_place_derivative(a, d)
         else:
             derivative = self.activation.derivative
             for z, a, d in zip(work.preactivations, work.activations, out):
@@ -547,6 +556,7 @@ class Network:
             y = work.normalized[layer]
             if self.normalization is not None:
                 zhat = work.standardized[layer]
+                assert zhat is not None  # allocated with a normalization
                 work.inverse_std[layer], work.batch_moments[layer] = self._standardize(
                     z, layer, True, zhat)
                 np.multiply(zhat, self.gammas[layer], out=y)
@@ -584,9 +594,11 @@ class Network:
         work = self._last
         if self.normalization is None or not self.normalization.running or work is None:
             return
+        assert isinstance(work, _NormalizedWorkspace)  # a normalization is never plain
         keep = self.dtype.type(momentum)
         for mean, var, moments in zip(self.running_means, self.running_variances,
                                       work.batch_moments):
+            assert moments is not None  # the last forward pass (batch norm) set every layer's
             batch_mean, batch_var = moments
             mean *= keep
             mean += (1 - keep) * batch_mean
@@ -621,12 +633,15 @@ class Network:
                 in_place.derivative(slope if in_place.from_square else a, slope)
                 dy *= slope
             if norm is not None:
-                zhat = work.standardized[layer][:rows]
+                standardized = work.standardized[layer]
+                assert standardized is not None  # allocated with a normalization
+                zhat = standardized[:rows]
                 gamma, (dgamma, dbeta) = self.gammas[layer], norm_grads[layer]
                 dyz = dy * zhat
                 np.add.reduce(dyz, axis=0, out=dgamma)
                 np.add.reduce(dy, axis=0, out=dbeta)
                 inv = work.inverse_std[layer]
+                assert inv is not None  # set by the forward pass with a normalization
                 if norm.axis == 0:  # gamma is constant along the batch: it factors out
                     g, gz, factor = dy, dyz, gamma * inv
                     g_sum, gz_sum = dbeta[None], dgamma[None]  # the sums just taken
@@ -682,6 +697,13 @@ class _Workspace:
         self.n, self.dtype = n, dtype
         self.source: np.ndarray | None = None  # the X last copied into inputs[0]
         self.squared_rows: int | None = None  # rows squared into square_stack
+        # the stacks: None when the hidden widths differ
+        self.activation_and_square_stack: np.ndarray | None
+        self.activation_stack: np.ndarray | None
+        self.square_stack: np.ndarray | None
+        self.preactivation_stack: np.ndarray | None
+        self.derivative_stack: np.ndarray | None
+        self.delta_stack: np.ndarray | None
         hidden = list(sizes[1:-1])
         stacked = bool(hidden) and len(set(hidden)) == 1
         x = np.ones((n, sizes[0] + 1), dtype=dtype)
@@ -707,7 +729,7 @@ class _Workspace:
         self.activations = [h[:, :-1] for h in self.inputs[1:]]
         self._derivatives = derivatives
         if stacked:  # dL/dz per hidden layer; the last column stays 0
-            self.delta_stack = np.zeros(self.activation_stack.shape, dtype=dtype)
+            self.delta_stack = np.zeros((len(hidden), n, hidden[0] + 1), dtype=dtype)
             self._deltas = list(self.delta_stack)
         else:
             self.delta_stack = None
@@ -740,6 +762,7 @@ class _Workspace:
         """``[a, 1]^2`` of the first ``rows`` rows, (depth, rows, width + 1), computed once per
         forward pass (the tanh derivative and the activation statistics both use it). Needs
         equal hidden widths."""
+        assert self.activation_stack is not None and self.square_stack is not None, "unequal widths"
         if self.squared_rows != rows:
             np.square(self.activation_stack[:, :rows], out=self.square_stack[:, :rows])
             self.squared_rows = rows
@@ -752,7 +775,9 @@ class _Workspace:
         layers. Needs equal hidden widths."""
         key = (rows, squared)
         if key not in self._blocks:
-            stack = (self.square_stack if squared else self.activation_stack)[:, :rows]
+            whole = self.square_stack if squared else self.activation_stack
+            assert whole is not None, "unequal widths"
+            stack = whole[:, :rows]
             self._blocks[key] = np.lib.stride_tricks.as_strided(
                 stack, (stack.shape[0], rows * stack.shape[2]), (stack.strides[0], stack.strides[2]),
                 writeable=False)
@@ -772,7 +797,9 @@ class _NormalizedWorkspace(_Workspace):
         super().__init__(sizes, n, dtype, one_at)
         hidden = list(sizes[1:-1])
         stacked = bool(hidden) and len(set(hidden)) == 1
-        self.normalized_stack = None
+        self.normalized_stack: np.ndarray | None = None
+        self.normalized: list[np.ndarray]
+        self.standardized: list[np.ndarray | None]  # None without a normalization
         if normalized:
             if stacked:
                 self.normalized_stack = np.empty((len(hidden), n, hidden[0]), dtype=dtype)

@@ -34,10 +34,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from initviz.core.symmetry import DEFAULT_RTOL, count_distinct
+
+if TYPE_CHECKING:  # training imports this module at call time: no import cycle at run time
+    from initviz.core.training import Trainer
 
 VANISHING_FLOOR = 1e-8
 VANISHING_RATIO = 1e-4
@@ -85,7 +89,7 @@ def chance_loss(loss: str, y: np.ndarray) -> float:
 class Evidence:
     """The measurements the criteria read, taken once per call of :func:`classify`."""
 
-    trainer: object
+    trainer: Trainer
 
     @property
     def loss(self) -> np.ndarray:
@@ -169,7 +173,7 @@ CRITERIA: tuple[tuple[str, Callable[[Evidence], bool]], ...] = (
 STATUSES: tuple[str, ...] = tuple(word for word, _ in CRITERIA) + ("training",)
 
 
-def classify(trainer) -> str:
+def classify(trainer: Trainer) -> str:
     """The first status word of CRITERIA whose test holds for ``trainer``, else 'training'."""
     evidence = Evidence(trainer)
     for word, holds in CRITERIA:
