@@ -13,7 +13,7 @@ import numpy as np
 
 from initviz.core import activations, datasets, losses, optimizers
 from initviz.core.config import FIELDS, Config
-from initviz.core.network import Network
+from initviz.core.network import Network, _NormalizedWorkspace
 from initviz.core.stats import (
     GRADIENT_BINS,
     Bins,
@@ -22,8 +22,17 @@ from initviz.core.stats import (
 )
 from initviz.core.status import STATUSES  # noqa: F401  (re-exported: the status words)
 
-MAX_DEPTH = int(FIELDS["depth"].high)
-MAX_WIDTH = int(FIELDS["width"].high)
+
+
+def _highest(name: str) -> int:
+    """The largest value of the integer Config field ``name``."""
+    high = FIELDS[name].high
+    assert high is not None  # every integer field has a range
+    return int(high)
+
+
+MAX_DEPTH = _highest("depth")
+MAX_WIDTH = _highest("width")
 
 
 PER_EPOCH = ("loss", "test_loss", "accuracy")
@@ -384,9 +393,12 @@ class Trainer:
         ones is left out of the sums and taken off the saturation counts)."""
         act = self.network.activation
         work = self.network.workspace
+        assert work is not None  # the arrays of the last backward pass's forward pass
         rows = self._rows
         if work.activation_stack is None:  # unequal widths: layer by layer
             return self._activation_stats_by_layer(rows)
+        # equal widths: every stack is allocated
+        assert work.activation_and_square_stack is not None and work.preactivation_stack is not None
         width = work.activation_stack.shape[2] - 1
         size = rows * width
         work.squared(rows)
@@ -415,6 +427,7 @@ class Trainer:
         stats = {"activation_mean": mean, "activation_std": np.sqrt(np.maximum(var, 0.0)),
                  "saturation": saturation, "dead_fraction": dead}
         if self.network.normalization is not None:  # z and y of every layer: stacked
+            assert isinstance(work, _NormalizedWorkspace) and work.normalized_stack is not None
             for name, stack in (("preactivation_std", work.preactivation_stack[:, :rows, :-1]),
                                 ("normalized_std", work.normalized_stack[:, :rows])):
                 total = np.add.reduce(stack, axis=(1, 2), dtype=np.float64) / size
@@ -433,8 +446,9 @@ class Trainer:
         dead = saturation = self._no_value
         if act.inactive is not None:
             dead = np.array([np.mean(~np.any(a != 0, axis=0)) for a in layers])
-        if act.saturation is not None:
-            saturation = np.array([np.mean(act.saturated(a)) for a in layers])
+        saturated = act.saturation  # act.saturated(a) when the activation saturates
+        if saturated is not None:
+            saturation = np.array([np.mean(saturated(a)) for a in layers])
         return {"activation_mean": mean, "activation_std": std, "saturation": saturation,
                 "dead_fraction": dead}
 
@@ -463,7 +477,9 @@ class Trainer:
         pass and the gradients of its last backward pass."""
         net, bins = self.network, self.bins
         work = net.workspace
+        assert work is not None  # the arrays of the last forward pass
         if work.activation_stack is not None:  # equal widths: one call for all layers
+            assert work.preactivation_stack is not None  # stacked like activation_stack
             pre = bins["preactivations"].counts_stacked(work.preactivation_stack[:, :rows, :-1])
             act = bins["activations"].counts_stacked(work.activation_stack[:, :rows, :-1])
         else:
@@ -476,6 +492,7 @@ class Trainer:
             "gradients": bins["gradients"].counts([dW for dW, _ in self._grads[:net.depth + 1]]),
         }
         if net.normalization is not None:
+            assert isinstance(work, _NormalizedWorkspace) and work.normalized_stack is not None
             counts["normalized"] = bins["normalized"].counts_stacked(
                 work.normalized_stack[:, :rows])
         return Snapshot(self.epoch, counts, dict(bins))
