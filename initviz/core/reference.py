@@ -100,12 +100,17 @@ def forward(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.n
     cache, skip)`` per hidden layer, then the output layer's affine cache. Computed in
     ``dtype``. ``normalization`` "batch" or "layer" needs ``gammas`` and ``betas`` (one per
     hidden layer); ``running`` = [(mean, var), ...] puts batch norm in inference mode."""
-    h, caches = np.asarray(X, dtype=dtype), []
+    h: np.ndarray = np.asarray(X, dtype=dtype)
+    caches: list = []
     for layer, (W, b) in enumerate(zip(weights[:-1], biases[:-1])):
         z, affine_cache = affine_forward(h, np.asarray(W, dtype), np.asarray(b, dtype))
         y, norm_cache = z, None
         if normalization != "none":
-            stats = None if running is None else tuple(np.asarray(r, dtype) for r in running[layer])
+            assert gammas is not None and betas is not None, "a normalization needs gammas and betas"
+            stats: tuple[np.ndarray, np.ndarray] | None = None
+            if running is not None:
+                mean, var = running[layer]
+                stats = (np.asarray(mean, dtype), np.asarray(var, dtype))
             y, norm_cache = norm_forward(z, np.asarray(gammas[layer], dtype),
                                          np.asarray(betas[layer], dtype), normalization, stats)
         a, activation_cache = activation_forward(y, activation)
