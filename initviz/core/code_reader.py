@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from initviz.core import activations, datasets, initializers, optimizers
-from initviz.core.config import FIELDS, Config
+from initviz.core.config import Config, highest
 
 __all__ = ["FromCode", "read_code", "from_code", "MAX_SOURCE_BYTES"]
 
 MAX_SOURCE_BYTES = 20_000
-MAX_REPEAT = int(FIELDS["depth"].high)  # a range(n) loop of layers: n at most the deepest net
+MAX_REPEAT = highest("depth")  # a range(n) loop of layers: n at most the deepest net
 
 #: Modules whose import a pasted snippet may carry (imports are never run, only allowed).
 _IMPORTS = ("keras", "tensorflow", "tf", "torch", "numpy", "np", "math", "pandas", "sklearn",
@@ -166,8 +166,9 @@ def _arguments(call: ast.Call, names: list[str], what: str) -> dict[str, ast.AST
         raise _fail(call, f"{what}: *args / **kwargs cannot be read; write the arguments out")
     if len(call.args) > len(names):
         raise _fail(call, f"{what} takes at most {len(names)} positional arguments here")
-    out = dict(zip(names, call.args))
+    out: dict[str, ast.AST] = dict(zip(names, call.args))
     for keyword in call.keywords:
+        assert keyword.arg is not None  # **kwargs refused above
         out[keyword.arg] = keyword.value
     return out
 
@@ -426,7 +427,7 @@ def _same_draws(a: str, b: str, fan_in: int) -> bool:
 
     draws = [initializers.for_bias(name, fan_in)((16,), np.random.default_rng(0))
              for name in (a, b)]
-    return bool(np.array_equal(*draws))
+    return bool(np.array_equal(draws[0], draws[1]))
 
 
 def _fail_line(line: int, message: str) -> ValueError:
@@ -689,6 +690,7 @@ class _KerasReader(_Reader):
             raise _fail(node, f"initializer {_source(node)}: write a name ('he_normal') or a "
                               "call (keras.initializers.HeNormal())")
         name = _last(node.func)
+        assert name is not None  # node.func is dotted
         scale = 1.0
         helpers = initializers.keras_helpers()
         spec_name = name[len("torch_"):] if name in helpers else name
@@ -741,7 +743,9 @@ class _KerasReader(_Reader):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             name, options = node.value, {}
         elif isinstance(node, ast.Call) and _dotted(node.func):
-            name = _last(node.func)
+            last = _last(node.func)
+            assert last is not None  # node.func is dotted
+            name = last
             options = _arguments(node, ["learning_rate"], name)
         else:
             raise _fail(node, f"optimizer {_source(node)}: write 'adam' or "
@@ -770,7 +774,9 @@ class _KerasReader(_Reader):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             name, options = node.value, {}
         elif isinstance(node, ast.Call) and _dotted(node.func):
-            name = _last(node.func)
+            last = _last(node.func)
+            assert last is not None  # node.func is dotted
+            name = last
             options = _arguments(node, [], name)
         else:
             raise _fail(node, f"loss {_source(node)}: write 'mse' or keras.losses.X()")
@@ -785,7 +791,7 @@ class _KerasReader(_Reader):
                                   "initviz's loss takes logits, as from_logits=True does")
 
 
-def _loss_task(key: str, node: ast.AST, notes: list[str]) -> str:
+def _loss_task(key: str, node: ast.expr, notes: list[str]) -> str:
     if key in _LOSS_TASKS:
         return _LOSS_TASKS[key]
     if key in _APPROXIMATE_LOSSES:
@@ -854,7 +860,9 @@ class _Arithmetic:
             return math.sqrt(x)
         if isinstance(node, ast.Call) and _last(node.func) == "calculate_gain":
             args = [self.value(a) for a in node.args]
-            kw = {k.arg: self.value(k.value) for k in node.keywords}
+            if any(k.arg is None for k in node.keywords):
+                raise _fail(node, "calculate_gain: **kwargs cannot be read; write the arguments out")
+            kw = {k.arg: self.value(k.value) for k in node.keywords if k.arg is not None}
             try:
                 return initializers.calculate_gain(*args, **kw)
             except (TypeError, ValueError) as error:
@@ -1045,7 +1053,7 @@ class _TorchReader(_Reader):
     def each_linear(self, var: str, body: list[ast.stmt]) -> None:
         """Read ``body`` once per nn.Linear, with ``var`` that layer and its fans known."""
         for number, layer in enumerate(self.layers):
-            env = {"fan_in": float(layer.fan_in), "fan_out": float(layer.units)}
+            env = {"fan_in": float(_fan_in(layer)), "fan_out": float(layer.units)}
             self.block(body, var, number, env, linear=False)
 
     def block(self, body: list[ast.stmt], var: str, number: int, env: dict,
@@ -1098,7 +1106,7 @@ class _TorchReader(_Reader):
 
     def assign_numbers(self, node: ast.Assign, var: str, number: int, env: dict) -> None:
         layer = self.layers[number]
-        fans = {f"{var}.in_features": layer.fan_in, f"{var}.out_features": layer.units}
+        fans = {f"{var}.in_features": _fan_in(layer), f"{var}.out_features": layer.units}
         target = node.targets[0] if len(node.targets) == 1 else None
         names = ([target] if isinstance(target, ast.Name) else
                  target.elts if isinstance(target, ast.Tuple) else [])
@@ -1107,12 +1115,15 @@ class _TorchReader(_Reader):
         if not names or len(names) != len(values) or not all(isinstance(n, ast.Name) for n in names):
             raise _fail(node, f"{_source(node)}: only 'name = number' assignments are read here")
         for name, value in zip(names, values):
+            assert isinstance(name, ast.Name)  # checked above
             text = _dotted(value)
-            env[name.id] = float(fans[text]) if text in fans else _Arithmetic(env).number(value)
+            env[name.id] = (float(fans[text]) if text is not None and text in fans
+                            else _Arithmetic(env).number(value))
 
     def init_statement(self, node: ast.Expr, var: str | None, number: int | None,
                        env: dict | None = None) -> None:
         call = node.value
+        assert isinstance(call, ast.Call)  # callers pass a call's expression statement
         func = call.func
         if not isinstance(func, ast.Attribute):
             raise _fail(call, f"{_source(call)}: not part of a PyTorch model initviz can read")
@@ -1160,7 +1171,7 @@ class _TorchReader(_Reader):
                               "zero_ on weights and biases")
 
     def _fans_env(self, layer: int) -> dict:
-        return {"fan_in": float(self.layers[layer].fan_in),
+        return {"fan_in": float(_fan_in(self.layers[layer])),
                 "fan_out": float(self.layers[layer].units)}
 
     def tensor(self, node: ast.AST, var: str | None, number: int | None) -> tuple[str, int]:
@@ -1171,6 +1182,7 @@ class _TorchReader(_Reader):
             raise _fail(node, f"{_source(node)}: expected a layer's .weight or .bias")
         owner = node.value
         if var is not None and isinstance(owner, ast.Name) and owner.id == var:
+            assert number is not None  # a loop variable names the layer it is read for
             return node.attr, number
         if isinstance(owner, ast.Subscript) and isinstance(owner.value, ast.Name) \
                 and owner.value.id == self.model:
@@ -1220,6 +1232,7 @@ class _TorchReader(_Reader):
         match = self._match(states)
         if match is None:
             first = states[0]
+            assert first.call is not None  # no layer is missing its draw (above)
             raise _fail_line(first.line, "the layers' weights are drawn differently (e.g. "
                              f"{first.call.name} {_params_text(first.call.params)}) in a way no "
                              "one initializer describes")
@@ -1232,6 +1245,7 @@ class _TorchReader(_Reader):
         the one whose own spelling the code uses first, then the fewest parameters."""
         candidates: list[tuple[str, dict]] = []
         first = states[0].call
+        assert first is not None  # every layer's weight is drawn (checked by the caller)
         candidates.append((first.name, dict(first.params)))
         for name in (n for group in initializers.groups().values() for n in group):
             candidates.append((name, {}))
@@ -1253,7 +1267,8 @@ class _TorchReader(_Reader):
         """variance_scaling with the scale that gives layer 0's variance, for each mode and
         distribution (the matching below checks every layer)."""
         layer = self.layers[0]
-        fi, fo = layer.fan_in, layer.units
+        fi, fo = _fan_in(layer), layer.units
+        assert state.call is not None  # layer 0's weight is drawn (checked by the caller)
         try:
             _, second = initializers.moments(state.call.name, fi, fo, state.call.params)
         except ValueError:
@@ -1281,7 +1296,10 @@ class _TorchReader(_Reader):
             except ValueError:
                 return None
             drawn = _run_spelling(lines, layer)
-            if drawn is None or not drawn.call.same(state.call) or drawn.factor == 0:
+            if drawn is None:
+                return None
+            assert drawn.call is not None  # an initializer's own statements draw
+            if not drawn.call.same(state.call) or drawn.factor == 0:
                 return None
             r = state.factor / drawn.factor
             if ratio is None:
@@ -1325,8 +1343,10 @@ def _bias_by_spelling(init: _Init, layer: _Layer) -> str | None:
         except ValueError:
             continue
         drawn = _run_spelling(lines, layer)
-        if drawn is not None and drawn.call.same(_Call(init.name, init.params)) \
-                and _close(drawn.factor, init.scale):
+        if drawn is None:
+            continue
+        assert drawn.call is not None  # an initializer's own statements draw
+        if drawn.call.same(_Call(init.name, init.params)) and _close(drawn.factor, init.scale):
             return name
     return None
 
@@ -1337,6 +1357,12 @@ def _normal_text(call: ast.Call, target: ast.AST) -> str:
     clone = ast.Call(ast.Name("nn_init_" + (_last(call.func) or ""), ast.Load()),
                      [ast.Name("TENSOR", ast.Load()), *call.args[1:]], keywords)
     return ast.dump(clone, annotate_fields=False)
+
+
+def _fan_in(layer: _Layer) -> int:
+    """The fan-in of a layer the PyTorch reader built (nn.Linear always names in_features)."""
+    assert layer.fan_in is not None
+    return layer.fan_in
 
 
 def _run_spelling(lines: list[str], layer: _Layer) -> _Tensor | None:
@@ -1350,7 +1376,7 @@ def _run_spelling(lines: list[str], layer: _Layer) -> _Tensor | None:
 
 
 def _spelling_draws(lines: list[str], layer: _Layer) -> _Tensor | None:
-    env: dict[str, float] = {"fan_in": float(layer.fan_in), "fan_out": float(layer.units)}
+    env: dict[str, float] = {"fan_in": float(_fan_in(layer)), "fan_out": float(layer.units)}
     state = _Tensor()
     for line in lines:
         node = ast.parse(line).body[0]

@@ -30,8 +30,8 @@ from urllib.parse import parse_qsl, urlencode
 from initviz.core import activations, datasets, initializers, optimizers
 from initviz.core._registry import lookup
 
-__all__ = ["Config", "FieldSpec", "FIELDS", "Cost", "estimate_cost", "largest", "memory_budget",
-           "parse_value", "DEFAULT_MEMORY_BUDGET_MB", "MAX_VALUE_LENGTH", "MAX_QUERY_LENGTH"]
+__all__ = ["Config", "FieldSpec", "FIELDS", "Cost", "estimate_cost", "highest", "largest",
+           "memory_budget", "parse_value", "DEFAULT_MEMORY_BUDGET_MB", "MAX_VALUE_LENGTH", "MAX_QUERY_LENGTH"]
 
 DEFAULT_MEMORY_BUDGET_MB = 256
 MEMORY_BUDGET_ENV = "INITVIZ_MEMORY_BUDGET_MB"
@@ -607,6 +607,14 @@ def estimate_cost(config: Config) -> Cost:
         parameters += params * 8 * 3 * 2  # float64 sums and squares of 3 rows (trainer moments)
     statistics = 2048 * (depth + 1) * 8 * 8 + 128 * 4 * (depth + 1) * 64 * 8
     return Cost(int(1.05 * workspace), int(1.05 * parameters), statistics, FIGURES_BYTES)
+
+
+def highest(field: str) -> int:
+    """The largest value of the integer Config ``field`` (its range's upper end)."""
+    high = FIELDS[field].high
+    if FIELDS[field].kind not in ("int", "batch") or high is None:
+        raise ValueError(f"highest() needs an integer field, got {field!r}")
+    return int(high)
 
 
 def largest(field: str, **fixed: Any) -> Config:

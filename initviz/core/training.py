@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from initviz.core import activations, datasets, losses, optimizers
-from initviz.core.config import FIELDS, Config
+from initviz.core.config import FIELDS, Config, highest  # noqa: F401 (FIELDS: app imports it here)
 from initviz.core.network import Network, _NormalizedWorkspace
 from initviz.core.stats import (
     GRADIENT_BINS,
@@ -22,17 +22,8 @@ from initviz.core.stats import (
 )
 from initviz.core.status import STATUSES  # noqa: F401  (re-exported: the status words)
 
-
-
-def _highest(name: str) -> int:
-    """The largest value of the integer Config field ``name``."""
-    high = FIELDS[name].high
-    assert high is not None  # every integer field has a range
-    return int(high)
-
-
-MAX_DEPTH = _highest("depth")
-MAX_WIDTH = _highest("width")
+MAX_DEPTH = highest("depth")
+MAX_WIDTH = highest("width")
 
 
 PER_EPOCH = ("loss", "test_loss", "accuracy")
