@@ -40,7 +40,7 @@ import numpy as np
 
 from initviz.core.symmetry import DEFAULT_RTOL, count_distinct
 
-if TYPE_CHECKING:  # training imports this module at call time: no import cycle at run time
+if TYPE_CHECKING:  # training imports this module: a Trainer only as a type, no cycle at run time
     from initviz.core.training import Trainer
 
 VANISHING_FLOOR = 1e-8
