@@ -372,3 +372,13 @@ def test_largest_finds_the_budgets_edge():
     assert widest.depth == 50 and estimate_cost(widest).total <= memory_budget()
     with pytest.raises(ValueError, match="budget"):
         widest.replace(width=widest.width + 1)
+
+
+def test_unequal_widths_refuse_normalization_and_residuals():
+    with pytest.raises(ValueError, match="need equal hidden widths"):
+        Config(widths=(8, 4, 6), normalization="batch")
+    with pytest.raises(ValueError, match="need equal hidden widths"):
+        Config(widths=(8, 4, 6), residual=True)
+    link = read_link("?widths=8,4,6&normalization=batch")
+    assert link.config.widths == (8, 4, 6) and link.config.normalization == "none"
+    assert "need equal hidden widths" in link.notice

@@ -199,6 +199,9 @@ def valid_configs(draw):
         else:
             values[name] = draw(st.none() | st.integers(int(spec.low), int(spec.high)))
     values["n_samples"] = max(64, values["n_samples"])
+    if values.get("widths") and (values.get("normalization", "none") != "none"
+                                 or values.get("residual")):
+        values["widths"] = ()  # stacked layers only: Config refuses unequal widths there
     while True:
         try:
             return Config(**values)

@@ -427,6 +427,10 @@ class Config:
             object.__setattr__(self, "width", max(self.widths))
             if len(set(self.widths)) == 1:
                 object.__setattr__(self, "widths", ())
+        if self.widths and (self.normalization != "none" or self.residual):
+            raise ValueError(f"widths: normalization and residual connections need equal hidden "
+                             f"widths (the layers are stacked); got {self.widths} with "
+                             f"normalization={self.normalization!r}, residual={self.residual}")
         try:  # the bias is 1-D: orthogonal, identity, xavier_*, ... cannot draw one
             import numpy as np
 
