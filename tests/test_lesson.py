@@ -151,6 +151,9 @@ N = r"([-+0-9.e]+)"  # one printed number
 # phrase's cell (full-batch SGD at 0.1, N epochs, unless it names another optimizer).
 QUOTES = [
     ("lesson-04", "0.049 for this draw", 0.049, "lesson-03", rf"std of the 169 drawn weights: {N}", 5e-4),
+    ("lesson-yourmodel-3", "the loss starts at 0.86", 0.86, "lesson-yourmodel-2", rf"loss at the start {N}", 5e-3),
+    ("lesson-yourmodel-3", "0.31 under SGD", 0.31, "lesson-yourmodel-2", rf"SGD \(0.01\) after 300 epochs: {N}", 5e-3),
+    ("lesson-yourmodel-3", "0.12 under Adam", 0.12, "lesson-yourmodel-2", rf"Adam \(0.001\) after 300 epochs: {N}", 5e-3),
     ("lesson-12", "down to about 0.244", 0.244, "lesson-11", rf"depth 1: {N}", 5e-4),
     ("lesson-12", "at depth 3 and 6 the loss stays at 0.692", 0.692, "lesson-11", rf"depth 3: {N}", 5e-4),
     ("lesson-12", "at depth 3 and 6 the loss stays at 0.692", 0.692, "lesson-11", rf"depth 6: {N}", 5e-4),
