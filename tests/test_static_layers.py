@@ -56,3 +56,25 @@ def test_show_returns_a_static_png_of_the_figure():
     assert image.data == png_bytes(figure)
     with pytest.raises(ValueError, match="matplotlib Figure"):
         show("not a figure")
+
+
+def test_the_lessons_captions_say_what_the_pictures_show():
+    """The lesson's figure captions (cells lesson-figure-5/6/8-text), on the freshly drawn
+    networks (history row 0)."""
+    exploding = Trainer(presets.config("identity_exploding")).run(1).history
+    vanishing = Trainer(presets.config("identity_vanishing")).run(1).history
+    # section 6: a straight line on a log axis (a constant ratio per layer), the same gradient
+    # norm for every kernel
+    for history, gain in ((exploding, 1.5), (vanishing, 0.5)):
+        np.testing.assert_allclose(np.diff(np.log(history.activation_std[0])), np.log(gain),
+                                   atol=0.05)
+        grads = history.grad_norm[0]
+        assert grads.max() / grads.min() < 1.1
+    assert exploding.grad_norm[0].min() > 1e3 and vanishing.grad_norm[0].max() < 1e-6
+    # section 8: Glorot's signal falls at every layer, He's moves by less than 10x; every
+    # Glorot kernel's gradient is far below every He kernel's
+    glorot = Trainer(presets.config("glorot_relu_deep")).run(1).history
+    he = Trainer(presets.config("glorot_relu_deep"), initializer="he_normal").run(1).history
+    assert np.all(np.diff(np.log(glorot.activation_std[0])) < 0)
+    assert he.activation_std[0].max() / he.activation_std[0].min() < 10
+    assert glorot.grad_norm[0].max() * 100 < he.grad_norm[0].min()
