@@ -7,6 +7,7 @@ README_QUOTES) or by recomputing it (COMPUTED). Editing a quoted number means ed
 """
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 import sys
@@ -248,14 +249,20 @@ def _words(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed(lesson):
-    """The lesson run top to bottom in a kernel (PYTHONPATH: this worktree, see conftest):
-    {cell id: the cell's text outputs}."""
+def executed_notebook(lesson):
+    """The lesson run top to bottom in a kernel (PYTHONPATH: this worktree, see conftest)."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(LESSON, as_version=4)  # a fresh copy: the fixture `lesson` stays clean
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(LESSON.parent)}}).execute()
+    return nb
+
+
+@pytest.fixture(scope="module")
+def executed(executed_notebook):
+    """{cell id: the cell's text outputs} of the executed lesson."""
+    nb = executed_notebook
     outputs = {}
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -453,3 +460,23 @@ def test_the_lesson_opens_with_the_seed_model_under_sgd_and_adam():
     assert f"starts at {adam.history.loss[0]:.2f}" in said
     assert f"{sgd.history.loss[-1]:.2f} under SGD" in said
     assert f"{adam.history.loss[-1]:.2f} under Adam" in said
+
+
+FIGURE_CELLS = ("lesson-figure-5", "lesson-figure-6", "lesson-figure-8")
+"""The cells that show activations and gradients by layer as static pictures (a handout or an
+HTML/PDF export keeps them)."""
+
+
+@pytest.mark.timeout(360)
+def test_the_executed_lesson_keeps_static_pictures_of_activations_and_gradients(executed_notebook):
+    cells = {c.id: c for c in executed_notebook.cells}
+    for cell_id in FIGURE_CELLS:
+        cell = cells[cell_id]
+        assert "layer_figure(" in cell.source and "show(" in cell.source, cell_id
+        pngs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1, (cell_id, cell.outputs)
+        png = base64.b64decode(pngs[0]["data"]["image/png"])
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000, cell_id  # a drawn figure
+        # static: no live widget canvas in its place
+        assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                       for o in cell.outputs), cell_id

@@ -357,3 +357,18 @@ def test_a_residual_relu_stack_explodes_unless_its_branches_are_scaled(seed):
     assert not scaled.diverged and scaled.history.loss[-1] < 0.25
     assert presets.config("residual_scaled").residual_scale == pytest.approx(1 / math.sqrt(30),
                                                                             abs=5e-4)
+
+
+def test_the_presets_whose_run_is_over_in_a_few_epochs_play_in_slow_motion():
+    """A run that diverges within 5 epochs is over in a frame at the default pace: its preset
+    plays at SLOW_MOTION (one epoch a second) so the divergence can be watched."""
+    for preset in presets.PRESETS:
+        trainer = Trainer(preset.config())
+        trainer.step(5)
+        quick = trainer.diverged_epoch is not None and trainer.diverged_epoch <= 5
+        assert (preset.pace == presets.SLOW_MOTION) == quick, (preset.name, trainer.diverged_epoch)
+
+
+def test_a_preset_pace_must_be_positive():
+    with pytest.raises(ValueError, match="pace must be a positive"):
+        presets.Preset("p", "P", pace=0.0)

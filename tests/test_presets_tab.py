@@ -6,6 +6,7 @@ from conftest import assert_no_errors, feature_of
 
 from initviz.app import Explorer
 from initviz.app.features.presets import PresetsFeature
+from initviz.app.pace import DEFAULT_PACE, snap_pace
 from initviz.app.share import AppOptions, parse_query, to_query
 from initviz.core import presets
 
@@ -119,3 +120,29 @@ def test_a_teachers_link_keeps_the_explanation_hidden():
     assert options == AppOptions(preset="zeros", reveal=False)
     assert to_query(config, options) == "preset=zeros&reveal=0"
     assert parse_query("?preset=zeros")[1].reveal is True
+
+
+def test_a_preset_that_is_over_in_a_few_epochs_plays_in_slow_motion(explorer):
+    tab = feature_of(explorer, PresetsFeature)
+    assert explorer.pace == DEFAULT_PACE
+    tab.dropdown.value = "identity_exploding"
+    assert explorer.pace == snap_pace(presets.get("identity_exploding").pace) == 1.0
+    assert explorer.pace_slider.value == 1.0  # the speed slider shows it
+    explorer.pace = 20
+    tab.dropdown.value = "he_relu"  # no pace of its own: the current pace stays
+    assert presets.get("he_relu").pace is None
+    assert explorer.pace == 20.0
+    assert_no_errors(explorer)
+
+
+def test_a_preset_link_plays_at_the_presets_pace_unless_the_link_names_one():
+    slow = Explorer(query="?preset=identity_exploding", features=[PresetsFeature])
+    assert slow.pace == 1.0
+    fast = Explorer(query="?preset=identity_exploding&pace=100", features=[PresetsFeature])
+    assert fast.pace == 100.0
+    plain = Explorer(query="?preset=he_relu", features=[PresetsFeature])
+    assert plain.pace == DEFAULT_PACE
+    late = Explorer(query="", features=[PresetsFeature])
+    late._open_link("?preset=residual_deep")  # a preheated kernel's late request
+    assert late.pace == 1.0
+    assert feature_of(late, PresetsFeature).dropdown.value == "residual_deep"

@@ -74,6 +74,10 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
 """What a student can predict about a preset's run; near chance is status.NEAR_CHANCE's band
 (within 20% of the loss of the best constant prediction)."""
 DEFAULT_CHOICES = ("trains", "near_chance", "diverges")
+SLOW_MOTION = 1.0
+"""Epochs per second for the presets whose run is over within a few epochs (they diverge at
+epoch 1 or 2): one epoch a second, so each of those epochs can be watched. The app snaps a
+preset's pace to its speed stops."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,12 @@ class Preset:
     epochs: int = 300  # the explanation's claim holds after this many epochs (tests train this)
     answer: str = "trains"  # the OUTCOMES entry the explanation claims for the preset's run
     choices: tuple[str, ...] = DEFAULT_CHOICES  # the predictions the app offers (OUTCOMES)
+    pace: float | None = None  # epochs per second to play it at (None: keep the current pace)
+
+    def __post_init__(self) -> None:
+        if self.pace is not None and not self.pace > 0:
+            raise ValueError(f"preset {self.name!r}: pace must be a positive number of epochs "
+                             f"per second or None (keep the current pace), got {self.pace!r}")
 
     def config(self, base: Config | None = None) -> Config:
         """The preset's Config: ``config_changes`` applied to ``base`` (default ``Config()``)."""
@@ -158,7 +168,7 @@ PRESETS: tuple[Preset, ...] = (
         "Lower the scale until the run stops diverging. How does that scale compare with He's "
         "√(2/fan_in) for 32 inputs?",
         epochs=50,
-        answer="diverges",
+        answer="diverges", pace=SLOW_MOTION,
     ),
     Preset(
         "identity_exploding", "Identity x 1.5: exploding",
@@ -169,7 +179,7 @@ PRESETS: tuple[Preset, ...] = (
         "Try scales 1.2, 1.1 and 1.0. Which ones still diverge? Compare 1.1^30 (about 17) with "
         "1.2^30 (about 240).",
         epochs=100,
-        answer="diverges",
+        answer="diverges", pace=SLOW_MOTION,
     ),
     Preset(
         "identity_vanishing", "Identity x 0.5: vanishing",
@@ -286,7 +296,7 @@ PRESETS: tuple[Preset, ...] = (
         "The first update overflows: the run diverges.",
         "Set the branch scale to 0.18 (1/sqrt(30)). What happens to the last layers' "
         "activations, and does the network train now?",
-        answer="diverges",
+        answer="diverges", pace=SLOW_MOTION,
     ),
     Preset(
         "residual_scaled", "Residual ReLU at depth 30, branches scaled by 1/sqrt(depth)",

@@ -1,7 +1,9 @@
 """The Presets tab: the classic initialization lessons, one click each; predict, then reveal.
 
 Picking a preset applies its setting through ``explorer.set_config`` (controls and run follow)
-and shows its question, the conditions its claim was measured under, and a few predictions
+and its pace (``Preset.pace``: slow motion for the runs that are over in a few epochs, snapped
+to the speed slider's stops; a preset without one keeps the current pace), and shows its
+question, the conditions its claim was measured under, and a few predictions
 (``Preset.choices``, from ``initviz.core.presets.OUTCOMES``). The explanation stays hidden until
 the student presses **reveal** (a link with ``?reveal=0`` hides the button: the teacher explains).
 Once the run has trained the preset's epochs (or diverged), the tab says whether the recorded
@@ -124,6 +126,8 @@ class PresetsFeature(Feature):
             self.dropdown.value = preset.name  # the observer comes back here
             return
         self._set_option(preset.name)
+        if preset.pace is not None:
+            self.explorer.pace = preset.pace  # the setter snaps it to a speed stop
         self.explorer.set_config(preset.config())
         self._refresh()
 
@@ -166,7 +170,11 @@ class PresetsFeature(Feature):
         self._show_prediction_row()
 
     def _show(self, name: str | None) -> None:
-        """Show ``name`` as chosen without applying it."""
+        """Show ``name`` as chosen without applying its setting (a link named it and set it
+        already); its pace applies unless the link gave one (``?pace=``)."""
+        preset = None if name is None else presets.get(name)
+        if preset is not None and preset.pace is not None and self.explorer.options.pace is None:
+            self.explorer.pace = preset.pace
         self._holding = True
         try:
             self.dropdown.value = name
