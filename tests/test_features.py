@@ -60,7 +60,7 @@ class Bare(Feature):
 
 
 def test_every_registered_feature_subclasses_feature_and_is_a_tab_in_order():
-    assert len(FEATURES) == 13  # + the three signal tabs and Your model
+    assert len(FEATURES) == 14  # + the three signal tabs, Your model and Normalization
     titles = [cls.title for cls in FEATURES]
     assert all(titles) and len(set(titles)) == len(titles), titles
     for cls in FEATURES:

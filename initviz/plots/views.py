@@ -105,6 +105,7 @@ class LayerHistogramView(View):
     def __init__(self, ax: Axes, n_layers: int, bins: Bins, layer_offset: int = 1) -> None:
         self.title = {"weights": "Weights per layer", "activations": "Activations per layer",
                       "preactivations": "Pre-activations per layer",
+                      "normalized": "Normalised pre-activations per layer",
                       "gradients": "Weight gradients per layer"}[self.kind]
         super().__init__(ax)
         self.n_layers = n_layers
@@ -212,6 +213,21 @@ class ActivationHistogramView(LayerHistogramView):
         saturation = history.saturation[keep[-1]]
         dead = history.dead_fraction[keep[-1]]
         return np.where(np.isfinite(saturation), saturation, dead)
+
+
+class PreactivationHistogramView(LayerHistogramView):
+    """z = x W + b per hidden layer, before any normalization: the signal the initializer sets."""
+
+    kind = "preactivations"
+    xlabel = "pre-activation z"
+
+
+class NormalizedHistogramView(LayerHistogramView):
+    """gamma * (z - mean) / sqrt(var + eps) + beta per hidden layer: what batch or layer norm
+    hands the activation, whatever the kernels' scale."""
+
+    kind = "normalized"
+    xlabel = "normalised pre-activation"
 
 
 class GradientHistogramView(LayerHistogramView):

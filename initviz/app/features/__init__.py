@@ -10,6 +10,7 @@ from initviz.app.features.base import Feature
 from initviz.app.features.code import CodeFeature
 from initviz.app.features.compare import CompareFeature
 from initviz.app.features.export import ExportFeature
+from initviz.app.features.normalization import NormalizationFeature
 from initviz.app.features.presets import PresetsFeature
 from initviz.app.features.replay import ReplayFeature
 from initviz.app.features.share_panel import SharePanel
@@ -19,13 +20,15 @@ from initviz.app.features.symmetry import SymmetryFeature
 from initviz.app.features.theory import TheoryFeature
 from initviz.app.features.yourmodel import YourModelFeature
 
-__all__ = ["FEATURES", "CodeFeature", "CompareFeature", "ExportFeature", "Feature", "PresetsFeature",
+__all__ = ["FEATURES", "CodeFeature", "CompareFeature", "ExportFeature", "Feature",
+           "NormalizationFeature", "PresetsFeature",
            "JacobianSpectrumFeature", "OrderChaosFeature", "ReplayFeature", "SharePanel",
            "SignalDepthFeature", "SweepFeature", "SymmetryFeature", "TheoryFeature",
            "YourModelFeature"]
 
 FEATURES: list[type[Feature]] = [
-    PresetsFeature, CompareFeature, TheoryFeature, SymmetryFeature, SweepFeature,
+    PresetsFeature, CompareFeature, TheoryFeature, NormalizationFeature, SymmetryFeature,
+    SweepFeature,
     SignalDepthFeature, JacobianSpectrumFeature, OrderChaosFeature, CodeFeature, YourModelFeature,
     SharePanel, ReplayFeature, ExportFeature,
 ]
