@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
+from gradcheck import numeric_gradient, rel_error
 
 from initviz.core import activations, reference
 from initviz.core.network import NORM_EPSILON, Network, normalization_names
@@ -17,25 +18,6 @@ KINKED = {"relu", "leaky_relu", "elu", "selu"}
 COMBINATIONS = [(n, r) for n, r in itertools.product(["none", "batch", "layer"], [False, True])
                 if (n, r) != ("none", False)]
 IDS = [f"{n}-{'residual' if r else 'plain'}" for n, r in COMBINATIONS]
-
-
-def rel_error(a, b, tiny=1e-12):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), tiny))
-
-
-def _numeric_gradient(loss_of, param, h=1e-5):
-    grad = np.zeros_like(param)
-    flat, gflat = param.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        plus = loss_of()
-        flat[i] = old - h
-        minus = loss_of()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
-    return grad
 
 
 def _options(normalization, residual, gammas, betas):
@@ -75,7 +57,7 @@ def test_reference_gradients_match_finite_differences(activation, normalization,
     for k, (g, p) in enumerate(zip(analytic, params)):
         assert g.shape == p.shape
         # tiny: batch norm subtracts the batch mean, so the hidden biases' gradients are 0
-        assert rel_error(g, _numeric_gradient(loss_of, p), tiny=1e-4) < 1e-6, f"parameter {k}"
+        assert rel_error(g, numeric_gradient(loss_of, p), tiny=1e-4) < 1e-6, f"parameter {k}"
     if normalization == "batch":
         assert all(np.abs(db).max() < 1e-12 for _, db in grads[:len(weights) - 1])
 

@@ -6,18 +6,13 @@ import zlib
 
 import numpy as np
 import pytest
+from gradcheck import numeric_gradient, rel_error
 
 from initviz.core import activations, losses, reference
 from initviz.core.network import Network
 from initviz.core.training import Config, Trainer
 
 KINKED = {"relu", "leaky_relu", "elu", "selu"}  # derivative (or its derivative) jumps at z = 0
-
-
-def rel_error(a, b, tiny=1e-12):
-    """cs231n relative error: max |a - b| / max(|a|, |b|, tiny) over the whole array."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), tiny))
 
 
 def _targets(loss, rng, n):
@@ -31,21 +26,6 @@ def _targets(loss, rng, n):
 
 # ---------------------------------------------------------------------------------------------
 # the reference against centred finite differences
-
-
-def _numeric_gradient(loss_of, param, h=1e-5):
-    """(L(p + h) - L(p - h)) / 2h for every entry of ``param`` (changed in place, restored)."""
-    grad = np.zeros_like(param)
-    flat, gflat = param.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        plus = loss_of()
-        flat[i] = old - h
-        minus = loss_of()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
-    return grad
 
 
 @pytest.mark.parametrize("loss", losses.names())
@@ -74,8 +54,8 @@ def test_reference_gradients_match_finite_differences(activation, loss):
     for (dW, db), W, b in zip(grads, weights, biases):
         assert dW.shape == W.shape and db.shape == b.shape
         assert dW.dtype == np.float64 and db.dtype == np.float64
-        assert rel_error(dW, _numeric_gradient(loss_of, W)) < 1e-6
-        assert rel_error(db, _numeric_gradient(loss_of, b)) < 1e-6
+        assert rel_error(dW, numeric_gradient(loss_of, W)) < 1e-6
+        assert rel_error(db, numeric_gradient(loss_of, b)) < 1e-6
 
 
 def test_the_reference_computes_in_float64_by_default():
