@@ -19,13 +19,43 @@ plain script, where it runs at once).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import ipywidgets as W
 
     from initviz.app.explorer import Explorer
     from initviz.app.share import AppOptions
+
+
+class SlicedJob(Protocol):
+    """Background work in time-boxed slices (``core.sweep.Sweep`` and its subclasses)."""
+
+    done: bool
+
+    def advance(self, budget: float) -> bool: ...
+
+
+async def run_in_slices(explorer: Explorer, job: SlicedJob, budget: float,
+                        on_slice: Callable[[], None], on_done: Callable[[], None],
+                        on_end: Callable[[], None]) -> None:
+    """Advance ``job`` one slice of about ``budget`` seconds per turn of the event loop, so the
+    page stays live: ``on_slice()`` after each slice that made progress, ``on_done()`` once the
+    job is done, ``on_end()`` always (also when cancelled); an error goes to the errors box."""
+    try:
+        while not job.done:
+            if job.advance(budget):
+                on_slice()
+            await asyncio.sleep(0)
+        on_done()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        explorer.report_error()
+    finally:
+        on_end()
 
 
 class Feature:

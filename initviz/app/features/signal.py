@@ -23,7 +23,7 @@ import ipywidgets as W
 import numpy as np
 
 from initviz.app.canvas import live_figure
-from initviz.app.features.base import Feature
+from initviz.app.features.base import Feature, run_in_slices
 from initviz.core import signal, theory
 from initviz.core.signal_sweep import TRAINED_LOSS, TrainabilitySweep, six_xi
 from initviz.core.training import FIELDS, build
@@ -418,20 +418,15 @@ class OrderChaosFeature(_LazyTab):
         self.button.description, self.button.icon = "measure", "th"
 
     async def _run(self, sweep: TrainabilitySweep) -> None:
-        try:
-            while not sweep.done:
-                if sweep.advance(SLICE_BUDGET):
-                    self.progress.value = sweep.progress
-                    self._show_runs()
-                    self.blitter.push()
-                await asyncio.sleep(0)
-            self._finish()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self.explorer.report_error()
-        finally:
+        def on_slice() -> None:
+            self.progress.value = sweep.progress
+            self._show_runs()
+            self.blitter.push()
+
+        def on_end() -> None:
             self.button.description, self.button.icon = "measure", "th"
+
+        await run_in_slices(self.explorer, sweep, SLICE_BUDGET, on_slice, self._finish, on_end)
 
     def _finish(self) -> None:
         self.progress.value = self.sweep.progress

@@ -13,7 +13,7 @@ import html
 import ipywidgets as W
 
 from initviz.app.canvas import live_figure
-from initviz.app.features.base import Feature
+from initviz.app.features.base import Feature, run_in_slices
 from initviz.core.sweep import DEFAULT_DEPTHS, DEFAULT_EPOCHS, DEFAULT_SCALES, Sweep, SweepResult, base_config
 from initviz.core.training import Config
 from initviz.plots.sweep_view import SweepView
@@ -134,19 +134,14 @@ class SweepFeature(Feature):
         return config
 
     async def _run(self, sweep: Sweep) -> None:
-        try:
-            while not sweep.done:
-                if sweep.advance(SLICE_BUDGET):
-                    self.progress.value = sweep.progress
-                    self._redraw()
-                await asyncio.sleep(0)
-            self._finish()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self.explorer.report_error()
-        finally:
+        def on_slice() -> None:
+            self.progress.value = sweep.progress
+            self._redraw()
+
+        def on_end() -> None:
             self.button.description, self.button.icon = "sweep", "th"
+
+        await run_in_slices(self.explorer, sweep, SLICE_BUDGET, on_slice, self._finish, on_end)
 
     def _finish(self) -> None:
         self.progress.value = self.sweep.progress
