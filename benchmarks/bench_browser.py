@@ -8,8 +8,11 @@
     init script) over ~--seconds of play at depth 6, and the epochs/s the page reaches (its epoch
     counter) beside ``Trainer.step``'s epochs/s without any UI, measured in this process between
     the page windows of the same run, and the kernel's CPU share (its /proc CPU time over the
-    window's wall time). Once at the default pace (issue 13: >= 30 updates/s; report the CPU
-    share) and once at ``?pace=max`` (issue 13: >= 20 updates/s, page epochs/s >= raw / 2).
+    window's wall time). Each window starts a fresh run and counts only while it is training (a
+    settled run slows down on purpose). Also the frames the browser lost (received, replaced
+    before they loaded; ``LiveCanvas`` makes the next frame repair them). Once at the default pace
+    (issue 13: >= 30 updates/s; report the CPU share) and once at ``?pace=max`` (issue 13:
+    >= 20 updates/s, page epochs/s >= raw / 2).
 (b) latency: the scale slider moved by one key press on its noUi handle (paused app), from the
     keydown to the next drawImage on the dashboard canvas; N presses. Target: median <= 150 ms (issue 13).
     Also the same while playing (to the first frame of the new run: informational).
@@ -49,6 +52,24 @@ NO_PREHEAT_ARGS = ["--VoilaConfiguration.preheat_kernel=False"]
 INIT_SCRIPT = COUNT_FRAMES + """
 window.__keydowns = [];
 window.addEventListener('keydown', () => window.__keydowns.push(performance.now()), true);
+// frames received (an image's src set to a PNG blob) and frames loaded, over every figure:
+// the difference are frames the browser lost (replaced before they loaded; the next repairs them)
+window.__framesSent = 0; window.__framesLoaded = 0;
+(() => {
+  const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
+  Object.defineProperty(HTMLImageElement.prototype, 'src', {
+    get() { return src.get.call(this); },
+    set(value) {
+      if (String(value).startsWith('blob:')) {
+        window.__framesSent += 1;
+        if (!this.__initvizCounted) {
+          this.__initvizCounted = true;
+          this.addEventListener('load', () => { window.__framesLoaded += 1; });
+        }
+      }
+      src.set.call(this, value);
+    }});
+})();
 """
 DASHBOARD = "(() => document.querySelector('.initviz-app div.jupyter-matplotlib-figure canvas'))()"
 STATE = f"""() => {{
@@ -56,8 +77,11 @@ STATE = f"""() => {{
   const text = (document.querySelector('.initviz-epoch') || {{}}).innerText || '';
   const m = text.match(/epoch\\s+(\\d+)/);
   const play = document.querySelector('.initviz-play');
+  const status = (document.querySelector('.initviz-status') || {{}}).innerText || '';
   return {{t: performance.now(), frames: c ? (c.__initvizFrames || 0) : 0,
-          epoch: m ? Number(m[1]) : -1,
+          sent: window.__framesSent, loaded: window.__framesLoaded,
+          epoch: m ? Number(m[1]) : -1, training: status.startsWith('training'),
+          settled: /^(converged|stuck|symmetric)/.test(status),
           playing: !!(play && play.classList.contains('mod-active'))}};
 }}"""
 ALL_DRAWN = """() => {
@@ -134,23 +158,28 @@ def set_playing(page, playing: bool) -> None:
 
 
 class PlayMeter:
-    """Frames and epochs per second over the time a page was playing (restarts play if the run
-    stopped: divergence or a play budget)."""
+    """Frames and epochs per second over the time a page was playing a run still training (a
+    settled run slows to SETTLED_PACE on purpose: that time is not counted; the run is reset
+    and played again, as when it stopped: divergence or a play budget)."""
 
     def __init__(self, page) -> None:
         self.page, self.frames, self.epochs, self.seconds, self.restarts = page, 0, 0, 0.0, 0
+        self.lost = 0  # frames received and replaced before they loaded
         self.last = state(page)
 
     def sample(self) -> None:
         now = state(self.page)
         last, self.last = self.last, now
-        if last["playing"] and now["playing"] and now["epoch"] >= last["epoch"]:
+        if (last["playing"] and now["playing"] and last["training"] and now["training"]
+                and now["epoch"] >= last["epoch"]):
             self.frames += now["frames"] - last["frames"]
+            self.lost += (now["sent"] - last["sent"]) - (now["loaded"] - last["loaded"])
             self.epochs += now["epoch"] - last["epoch"]
             self.seconds += (now["t"] - last["t"]) / 1000
-        if not now["playing"]:
+        if not now["playing"] or now["settled"]:
             self.restarts += 1
-            self.page.click(".initviz-play")
+            fresh_run(self.page)
+            set_playing(self.page, True)
             self.last = state(self.page)
 
     @property
@@ -195,6 +224,13 @@ def kernel_cpu(server: Server) -> dict[int, float]:
     return result
 
 
+def fresh_run(page) -> None:
+    """Pause, and start the setting again from epoch 0 (the reset button)."""
+    set_playing(page, False)
+    page.click(".initviz-reset")
+    page.wait_for_function(f"() => ({STATE})().epoch === 0")
+
+
 def measure_play(browser, server, seconds: float, repeats: int, query: str = "") -> list[dict]:
     rows = []
     page = new_page(browser)
@@ -202,6 +238,8 @@ def measure_play(browser, server, seconds: float, repeats: int, query: str = "")
     for _ in range(repeats):
         before = load()
         raw_a = raw_epochs_per_second()
+        fresh_run(page)  # every window starts a run: the same stretch of training each time
+        wait_quiet(page)
         set_playing(page, True)
         meter = PlayMeter(page)
         cpu_start, wall_start = kernel_cpu(server), time.monotonic()
@@ -217,7 +255,8 @@ def measure_play(browser, server, seconds: float, repeats: int, query: str = "")
         wait_quiet(page)
         raw_b = raw_epochs_per_second()
         raw = (raw_a + raw_b) / 2
-        rows.append({"updates/s": meter.fps, "page epochs/s": meter.eps, "raw epochs/s": raw,
+        rows.append({"updates/s": meter.fps, "lost/s": meter.lost / meter.seconds,
+                     "page epochs/s": meter.eps, "raw epochs/s": raw,
                      "page/raw": meter.eps / raw, "kernel CPU share": share,
                      "played s": meter.seconds,
                      "restarts": meter.restarts, "load": f"{before} -> {load()}"})
@@ -336,10 +375,11 @@ def main() -> None:
                                             ("max", "?pace=max", "updates/s >= 20, page/raw >= 0.5")):
                     rows = measure_play(browser, server, args.seconds, args.repeats, query)
                     med = {k: statistics.median(r[k] for r in rows)
-                           for k in ("updates/s", "page epochs/s", "raw epochs/s", "page/raw",
+                           for k in ("updates/s", "lost/s", "page epochs/s", "raw epochs/s", "page/raw",
                                      "kernel CPU share")}
                     print(f"(a) play at depth 6, pace {pace}, medians of {len(rows)} x "
-                          f"{args.seconds:.0f} s: {med['updates/s']:.1f} updates/s, page "
+                          f"{args.seconds:.0f} s: {med['updates/s']:.1f} updates/s "
+                          f"({med['lost/s']:.1f} frames/s lost and repaired), page "
                           f"{med['page epochs/s']:.0f} epochs/s vs raw Trainer.step "
                           f"{med['raw epochs/s']:.0f} epochs/s = {med['page/raw']:.2f}, kernel CPU "
                           f"share {med['kernel CPU share']:.2f} (targets: {target})")

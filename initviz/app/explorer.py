@@ -56,10 +56,10 @@ from initviz.plots.views import Frame
 if TYPE_CHECKING:
     from initviz.app.features.base import Feature
 
-FRAME_INTERVAL = 0.042  # seconds per frame: at most ~24 frames per second
+FRAME_INTERVAL = 0.026  # seconds per frame: at most ~38 frames per second
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
 MIN_SLEEP = 0.001  # seconds: the event loop handles widget messages between frames
-TRAIN_SHARE = 1.25  # a chunk of training lasts at least this times the rest of a period
+TRAIN_SHARE = 1.4  # a chunk of training lasts at least this times the rest of a period
 SNAPSHOT_AGE = 50  # epochs: while playing, a histogram snapshot this recent is shown as is
 DEBOUNCE = 0.03  # seconds: control changes closer than this are applied together
 SETTLED_PACE = 5.0  # epochs per second once the run has converged, is stuck or symmetric

@@ -6,7 +6,7 @@ it needs:
 
 - ``on_reset()``: the network was re-drawn for a new setting (a control moved, reset, a preset,
   a link); called before the first frame of that setting.
-- ``on_frame()``: a dashboard frame was drawn (up to ~24 a second while playing): keep it cheap.
+- ``on_frame()``: a dashboard frame was drawn (up to ~38 a second while playing): keep it cheap.
 - ``on_link(options)``: a share link's hide/play/preset options reached a running app (a
   preheated Voila kernel gets its page's link after the app was built).
 
