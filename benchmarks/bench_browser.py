@@ -339,6 +339,7 @@ def measure_students(browser, server: Server, students: int, seconds: float) -> 
     kernels = sorted(server.kernel_pids())
     rss = [rss_mb(pid) for pid in kernels]
     result = {"fps": [m.fps for m in meters], "eps": [m.eps for m in meters],
+              "lost": [m.lost / m.seconds if m.seconds else float("nan") for m in meters],
               "rss": rss, "load": f"{before} -> {load()}",
               "errors": sum(len(p.errors) for p in pages)}
     for page in pages:
@@ -407,6 +408,7 @@ def main() -> None:
                 print(f"    updates/s per page: {' '.join(f'{x:.1f}' for x in r['fps'])} "
                       f"(min {min(r['fps']):.1f}, median {statistics.median(r['fps']):.1f})")
                 print(f"    epochs/s per page:  {' '.join(f'{x:.0f}' for x in r['eps'])}")
+                print(f"    frames lost/s per page: {' '.join(f'{x:.1f}' for x in r['lost'])}")
                 print(f"    kernel RSS MB ({len(r['rss'])} kernels): "
                       f"{' '.join(f'{x:.0f}' for x in r['rss'])} "
                       f"(median {statistics.median(r['rss']) if r['rss'] else float('nan'):.0f})")

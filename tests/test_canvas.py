@@ -109,3 +109,12 @@ def test_blank_rows_are_encoded_exactly(seed):
     rows = np.frombuffer(zlib.decompress(png[41:41 + length]), dtype=np.uint8)
     assert np.array_equal(rows.reshape(height, 1 + 4 * width)[:, 1:].reshape(pixels.shape), pixels)
     assert np.array_equal(np.asarray(Image.open(BytesIO(png)).convert("RGBA")), pixels)
+
+
+def test_slow_frames_are_plain_diffs(monkeypatch):
+    """Frames further apart than REPAIR_WITHIN repaint only what changed since the last one
+    (on a crowded machine the bigger repairing frames were lost one after the other)."""
+    monkeypatch.setattr(canvas_module, "REPAIR_WITHIN", 0.0)
+    sent, last = frames(8)
+    assert np.array_equal(composite(sent, set()), last)
+    assert (composite(sent, {3}) != last).any(axis=-1).sum() > 50

@@ -10,13 +10,17 @@ Lost frames (issue 13): ipympl's front end loads each frame into one ``Image``; 
 arrives before the previous one has loaded replaces it, and that frame is lost. With plain diffs a
 lost frame leaves its pixels stale for good. Each diff frame here repaints every pixel that changed in the
 last ``REPAIR_FRAMES`` frames, so the next frame that loads makes the picture exact again after up
-to ``REPAIR_FRAMES - 1`` lost frames in a row. (An acknowledgement per frame, the front end's echo
+to ``REPAIR_FRAMES - 1`` lost frames in a row. Only frames that follow each other within
+``REPAIR_WITHIN`` do: slower frames are rarely lost that way, and on a crowded machine (ten
+kernels and their pages on two cores) the bigger repairing frames were lost one after the other
+(0.1 updates/s per page instead of 2.7). (An acknowledgement per frame, the front end's echo
 of a "draw" event, was tried to pace frames instead: each echo is a shell message with its own
 busy/idle status messages, and the page's visible rate fell from 33 to 24 frames/s.)
 """
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from base64 import b64encode
 from collections import deque
@@ -28,6 +32,7 @@ from matplotlib.figure import Figure
 
 PNG_COMPRESS_LEVEL = 1
 REPAIR_FRAMES = 3  # a diff frame repaints what changed in this many frames (see above)
+REPAIR_WITHIN = 0.1  # seconds: only a frame this soon after the last one repaints the ones before
 DPI = 72  # every figure of the app: sizes in inches are pixels / 72
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -114,6 +119,7 @@ class LiveCanvas(Canvas):
     'broken' state"), so a figure drawn before display stayed blank (0 x 0).
     """
 
+    _frame_at = float("-inf")  # when the last frame was made (time.monotonic)
     deferred = False  # drawing waits until the figure is first shown (``defer_drawing``)
     _stale = False  # a draw was asked for while deferred
 
@@ -160,12 +166,13 @@ class LiveCanvas(Canvas):
 
     def get_diff_image(self):
         """The next frame's PNG: in full, or the pixels that differ from any of the last
-        ``REPAIR_FRAMES`` frames (the rest transparent)."""
+        ``REPAIR_FRAMES`` frames if it follows the last within ``REPAIR_WITHIN`` (the rest
+        transparent)."""
         if not self._png_is_old:
             return None
         pixels = np.asarray(self.get_renderer().buffer_rgba())
         buff = pixels.view(np.uint32).squeeze(2)
-        recent = self._recent
+        recent, now = self._recent, time.monotonic()
         if buff.shape != self._last_buff.shape:
             recent.clear()  # a new size: older frames say nothing about these pixels
         if self._force_full or not recent or (pixels[:, :, 3] != 255).any():
@@ -174,11 +181,13 @@ class LiveCanvas(Canvas):
         else:
             self.set_image_mode("diff")
             changed = buff != recent[-1]
-            for older in list(recent)[:-1]:
-                changed |= buff != older
+            if now - self._frame_at < REPAIR_WITHIN:
+                for older in list(recent)[:-1]:
+                    changed |= buff != older
             output = np.where(changed, buff, 0)
         self._last_buff = buff.copy()
         recent.append(self._last_buff)
+        self._frame_at = now
         self._force_full = False
         self._png_is_old = False
         return encode_png(output.view(dtype=np.uint8).reshape((*output.shape, 4)))

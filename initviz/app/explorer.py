@@ -57,6 +57,9 @@ if TYPE_CHECKING:
     from initviz.app.features.base import Feature
 
 FRAME_INTERVAL = 0.026  # seconds per frame: at most ~38 frames per second
+STATUS_INTERVAL = 0.1  # seconds: while playing, the epoch and status lines change 10 times a second
+CROWDED_FRAME_INTERVAL = 0.3  # seconds per frame on a crowded machine (see _train_loop)
+CROWDED_RATIO = 3.0  # a frame's wall time over its CPU time above which the machine is crowded
 TRAIN_BUDGET = 0.010  # seconds of training per frame at least, however long frames take
 MIN_SLEEP = 0.001  # seconds: the event loop handles widget messages between frames
 TRAIN_SHARE = 1.4  # a chunk of training lasts at least this times the rest of a period
@@ -210,6 +213,7 @@ class Explorer:
         self._loop = _running_loop()
         self._loop_thread = threading.current_thread()
         self.frames = 0
+        self._status_at = 0.0  # when the epoch and status lines were last updated
         self.frame: Frame | None = None  # the last frame drawn from the live trainer
         self.features: list[Feature] = []
         self.tabs: W.Tab | None = None  # built once the features are
@@ -337,7 +341,10 @@ class Explorer:
         self.frame = frame
         self.dashboard.update(frame)
         self.frames += 1
-        self._show_status()
+        now = time.monotonic()
+        if not self.playing or now - self._status_at >= STATUS_INTERVAL:
+            self._status_at = now
+            self._show_status()
         for feature in self.features:
             feature.on_frame()
 
@@ -604,10 +611,14 @@ class Explorer:
                 if trainer.diverged or reason:
                     self.play_button.value = False
                     return
-                # on a shared machine (a frame took twice its CPU time or more) leave the cores
-                # to the others for a while: ten kernels on two cores all keep moving
-                crowded = render_time > 2 * render_cpu
-                wait = max(MIN_SLEEP, FRAME_INTERVAL - (now - start))
+                # on a shared machine (a frame took CROWDED_RATIO times its CPU time or more)
+                # leave the cores to the others for a while, and send fewer frames: ten kernels
+                # on two cores all keep moving, and their pages' browsers, as busy, load the
+                # frames they get (at the full rate they lost most: 1.2 updates/s a page, 2.4
+                # at 0.3 s; at 2x, one page beside its browser was often "crowded" too)
+                crowded = render_time > CROWDED_RATIO * render_cpu
+                interval = CROWDED_FRAME_INTERVAL if crowded else FRAME_INTERVAL
+                wait = max(MIN_SLEEP, interval - (now - start))
                 courtesy = max(0.0, render_time - wait) if crowded else 0.0
                 await asyncio.sleep(wait + courtesy)
         except asyncio.CancelledError:
