@@ -27,7 +27,8 @@ SETTINGS = {
 }
 
 
-def measure(config: Config, frames: int, repair: int = REPAIR_FRAMES) -> dict[str, float]:
+def measure(config: Config, frames: int, repair: int = REPAIR_FRAMES,
+            sprites: bool = True) -> dict[str, float]:
     trainer = Trainer(config)
     saved, canvas_module.REPAIR_FRAMES = canvas_module.REPAIR_FRAMES, repair
     try:
@@ -39,6 +40,8 @@ def measure(config: Config, frames: int, repair: int = REPAIR_FRAMES) -> dict[st
     send_binary = canvas.send_binary
     canvas.send_binary = lambda data: (sizes.append(len(data)), send_binary(data))
     dashboard = Dashboard(figure, trainer)
+    if not sprites:  # every animated text laid out and rasterized again, as before TextSprites
+        dashboard.blitter.sprites.draw = lambda text, renderer: figure.draw_artist(text)
     dashboard.update(dashboard.frame(trainer))
     times: dict[str, list[float]] = {"data": [], "blit": [], "panels": [], "full": [],
                                      "forced full": []}
@@ -70,13 +73,14 @@ def main() -> None:
     print("frame = data (histograms + predictions) + view updates + push; the push is a blit,")
     print("a redraw of the panels whose axes changed, or (first frame only) a full redraw.")
     print("A blitted frame's PNG repaints what changed in the last REPAIR_FRAMES frames (so a frame")
-    print("the browser loses is repaired by the next); beside it, plain diffs (repair 1).")
-    print(f"{'setting':32s} {'repair':>6s} {'data':>6s} {'blitted frame':>14s} {'KB':>5s} "
+    print("the browser loses is repaired by the next); beside it, plain diffs (repair 1), and")
+    print("texts drawn directly instead of from sprites (sprites 0).")
+    print(f"{'setting':32s} {'repair':>6s} {'sprites':>7s} {'data':>6s} {'blitted frame':>14s} {'KB':>5s} "
           f"{'panel redraw':>13s} {'full redraw':>12s}")
     for name, config in SETTINGS.items():
-        for repair in (REPAIR_FRAMES, 1):
-            ms = measure(config, args.frames, repair)
-            print(f"{name:32s} {repair:6d} {ms['data']:6.1f} {ms['blit']:8.1f} (n={ms['n_blit']:2d}) "
+        for repair, sprites in ((REPAIR_FRAMES, True), (1, True), (REPAIR_FRAMES, False)):
+            ms = measure(config, args.frames, repair, sprites)
+            print(f"{name:32s} {repair:6d} {int(sprites):7d} {ms['data']:6.1f} {ms['blit']:8.1f} (n={ms['n_blit']:2d}) "
                   f"{ms['KB']:5.1f} {ms['panels']:7.1f} (n={ms['n_panels']:2d}) "
                   f"{ms['forced full']:12.1f}")
 

@@ -303,3 +303,30 @@ def test_presentation_mode_enlarges_plot_text_and_lines_and_back():
     assert loss.ax.title.get_fontsize() == pytest.approx(title)
     assert loss.train.get_linewidth() == pytest.approx(width)
     assert not explorer.errors.outputs
+
+
+def test_a_crowded_machine_gets_fewer_frames_and_the_lines_change_ten_times_a_second(monkeypatch):
+    """Frames every FRAME_INTERVAL normally (the labels at most every STATUS_INTERVAL), every
+    CROWDED_FRAME_INTERVAL when frames take CROWDED_RATIO times their CPU time (here: always)."""
+    from initviz.app import explorer as explorer_module
+
+    async def frames_and_label_changes(seconds: float) -> tuple[float, float]:
+        explorer = Explorer(features=[])
+        changes = []
+        explorer.epoch_label.observe(lambda change: changes.append(1), "value")
+        explorer.play()
+        await asyncio.sleep(0.5)  # past the first frames (the estimates settle)
+        frames, count = explorer.frames, len(changes)
+        await asyncio.sleep(seconds)
+        result = ((explorer.frames - frames) / seconds, (len(changes) - count) / seconds)
+        explorer.pause()
+        await asyncio.sleep(0.05)
+        assert not explorer.errors.outputs, explorer.errors.outputs
+        return result
+
+    fps, label_rate = asyncio.run(frames_and_label_changes(2.0))
+    assert fps > 12, fps  # ~38 at most; a loaded test machine gets fewer
+    assert label_rate <= 1.2 / explorer_module.STATUS_INTERVAL, label_rate
+    monkeypatch.setattr(explorer_module, "CROWDED_RATIO", 0.0)
+    crowded_fps, _ = asyncio.run(frames_and_label_changes(2.0))
+    assert crowded_fps <= 1.2 / explorer_module.CROWDED_FRAME_INTERVAL, crowded_fps
