@@ -80,7 +80,8 @@ def main() -> None:
     for name, config in SETTINGS.items():
         for repair, sprites in ((REPAIR_FRAMES, True), (1, True), (REPAIR_FRAMES, False)):
             ms = measure(config, args.frames, repair, sprites)
-            print(f"{name:32s} {repair:6d} {int(sprites):7d} {ms['data']:6.1f} {ms['blit']:8.1f} (n={ms['n_blit']:2d}) "
+            print(f"{name:32s} {repair:6d} {int(sprites):7d} {ms['data']:6.1f} "
+                  f"{ms['blit']:8.1f} (n={ms['n_blit']:2d}) "
                   f"{ms['KB']:5.1f} {ms['panels']:7.1f} (n={ms['n_panels']:2d}) "
                   f"{ms['forced full']:12.1f}")
 
