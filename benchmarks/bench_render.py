@@ -40,8 +40,7 @@ def measure(config: Config, frames: int, repair: int = REPAIR_FRAMES,
     send_binary = canvas.send_binary
     canvas.send_binary = lambda data: (sizes.append(len(data)), send_binary(data))
     dashboard = Dashboard(figure, trainer)
-    if not sprites:  # every animated text laid out and rasterized again, as before TextSprites
-        dashboard.blitter.sprites.draw = lambda text, renderer: figure.draw_artist(text)
+    dashboard.blitter.sprites.enabled = sprites  # off: texts drawn directly, as before
     dashboard.update(dashboard.frame(trainer))
     times: dict[str, list[float]] = {"data": [], "blit": [], "panels": [], "full": [],
                                      "forced full": []}

@@ -37,11 +37,12 @@ class TextSprites:
         self._sprites: OrderedDict = OrderedDict()
         self._scratch: RendererAgg | None = None
         self.rendered = 0  # sprites made (cache misses)
+        self.enabled = True  # False: every text laid out and rasterized again (for comparisons)
 
     def draw(self, text: Text, renderer) -> None:
         if not text.get_visible() or not text.get_text():
             return
-        if not _plain(text) or not isinstance(renderer, RendererAgg):
+        if not self.enabled or not _plain(text) or not isinstance(renderer, RendererAgg):
             text.draw(renderer)
             return
         x, y = text.get_transform().transform(text.get_unitless_position())
